@@ -1,0 +1,144 @@
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+} from "yaml";
+import { quote } from "./describe-value.js";
+import type { DocumentPath, Position, RawIssue } from "./issue-location.js";
+
+/** A YAML or JSON config file as data, with its syntax problems and a way back to positions. */
+export interface ConfigDocument {
+  value: unknown;
+  /** The text does not parse; `value` is a best guess and not worth validating. */
+  syntaxIssues: RawIssue[];
+  /** Problems that leave `value` usable (duplicate keys: the last one wins, as in JSON). */
+  issues: RawIssue[];
+  /** Where a path is written: the key of a map entry, an array item, or the document. */
+  positionOf(path: DocumentPath): Position | undefined;
+}
+
+/**
+ * Parse YAML or JSON text. JSON goes through the YAML parser too, so that duplicate keys
+ * (which `JSON.parse` silently merges) are found with their positions.
+ *
+ * @example
+ * ```ts
+ * const doc = parseConfigDocument("name: chat\nroutes: {}\n", "yaml");
+ * doc.positionOf(["routes"]); // { line: 2, column: 1 }
+ * ```
+ */
+export function parseConfigDocument(text: string, format: "yaml" | "json"): ConfigDocument {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
+  const at = (offset: number): Position => {
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+  const expected = format === "json" ? "valid JSON" : "valid YAML";
+  const syntaxIssues: RawIssue[] = doc.errors.map((error) => {
+    const pos = error.linePos?.[0];
+    return {
+      path: [],
+      expected,
+      found: error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, ""),
+      ...(pos ? { at: { line: pos.line, column: pos.col } } : {}),
+    };
+  });
+  if (syntaxIssues.length === 0 && format === "json") {
+    // YAML accepts more than JSON (comments, trailing commas, bare words).
+    const strict = strictJsonIssue(text, at);
+    if (strict) syntaxIssues.push(strict);
+  }
+  return {
+    value: doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 }),
+    syntaxIssues,
+    issues: syntaxIssues.length === 0 ? duplicateKeyIssues(doc.contents, [], at) : [],
+    positionOf(path) {
+      if (!doc.contents) return path.length === 0 ? { line: 1, column: 1 } : undefined;
+      let node: unknown = doc.contents;
+      let offset: number | undefined = doc.contents.range?.[0];
+      for (const segment of path) {
+        node = isAlias(node) ? node.resolve(doc) : node;
+        if (isMap(node)) {
+          const pair = findLast(node.items, (p) => keyOf(p) === String(segment));
+          if (!pair) return undefined;
+          offset = (pair.key as Node | null)?.range?.[0];
+          node = pair.value;
+        } else if (isSeq(node) && typeof segment === "number") {
+          node = node.items[segment];
+          offset = (node as Node | undefined)?.range?.[0];
+          if (node === undefined) return undefined;
+        } else {
+          return undefined;
+        }
+      }
+      return offset === undefined ? undefined : at(offset);
+    },
+  };
+}
+
+function keyOf(pair: Pair<unknown, unknown>): string | undefined {
+  return isScalar(pair.key) ? String(pair.key.value) : undefined;
+}
+
+function findLast<T>(items: readonly T[], test: (item: T) => boolean): T | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i] as T;
+    if (test(item)) return item;
+  }
+  return undefined;
+}
+
+function duplicateKeyIssues(
+  node: unknown,
+  path: DocumentPath,
+  at: (offset: number) => Position,
+): RawIssue[] {
+  const issues: RawIssue[] = [];
+  if (isMap(node)) {
+    const firstLine = new Map<string, number>();
+    for (const pair of node.items) {
+      const key = keyOf(pair);
+      if (key === undefined) continue;
+      const offset = (pair.key as Node).range?.[0] ?? 0;
+      const seen = firstLine.get(key);
+      if (seen !== undefined) {
+        issues.push({
+          path: [...path, key],
+          expected: "each key once",
+          found: `${quote(key)} again (first on line ${seen})`,
+          at: at(offset),
+        });
+      } else {
+        firstLine.set(key, at(offset).line);
+      }
+      issues.push(...duplicateKeyIssues(pair.value, [...path, key], at));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      issues.push(...duplicateKeyIssues(item, [...path, index], at));
+    });
+  }
+  return issues;
+}
+
+function strictJsonIssue(text: string, at: (offset: number) => Position): RawIssue | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    const offset = /at position (\d+)/.exec(message)?.[1];
+    return {
+      path: [],
+      expected: "valid JSON",
+      found: message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, ""),
+      at: at(offset === undefined ? text.length : Number(offset)),
+    };
+  }
+}

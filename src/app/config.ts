@@ -1,0 +1,80 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+
+/**
+ * A handler reference: `"path/to/file.ts#exportName"` (relative to the config file).
+ * Without `#`, the export is `handler`, as in AWS Lambda's `file.handler`.
+ */
+export type HandlerRef = string;
+
+/** One route in `switchboard.config.ts` / `switchboard.yaml`. A bare string is `{ handler }`. */
+export interface RouteConfig {
+  /** `file#export`, e.g. `src/chat.ts#send`. */
+  handler: HandlerRef;
+  /** Method to invoke on the export: a class is instantiated once (with `initialize()`), an object used as is. */
+  method?: string;
+  /** Send the handler's result back to the caller (two-way route). Default false. */
+  routeResponse?: boolean;
+  /** Body schema: any Standard Schema (zod, valibot, arktype) or a `file#export` reference to one. */
+  body?: StandardSchemaV1 | HandlerRef;
+  /** Integration timeout in seconds (AWS allows 0.05 – 29). Default `limits.timeout`. */
+  timeout?: number;
+  /** Lambda memory in MB. Default 1024. */
+  memory?: number;
+  environment?: Record<string, string>;
+}
+
+export interface AuthorizerConfig {
+  handler: HandlerRef;
+  method?: string;
+  name?: string;
+  /** Default `["route.request.header.Authorization"]`, as AWS. */
+  identitySource?: string[];
+}
+
+export interface LimitsConfig {
+  /** Bytes; AWS 131072. */
+  messageBytes?: number;
+  /** Bytes; AWS 32768. */
+  frameBytes?: number;
+  /** Seconds; AWS 600. */
+  idleTimeout?: number;
+  /** Seconds; AWS 7200. */
+  maxConnectionDuration?: number;
+  /** Default integration timeout, seconds; AWS 29. */
+  timeout?: number;
+}
+
+/** The shape of `switchboard.config.ts` (via {@link defineApp}), `switchboard.yaml` and `switchboard.json`. */
+export interface AppConfig {
+  name: string;
+  stage?: string;
+  /** Default `$request.body.action`. */
+  routeSelectionExpression?: string;
+  routes: Record<string, HandlerRef | RouteConfig>;
+  authorizer?: AuthorizerConfig;
+  connections?: { ttl?: number; indexes?: string[] };
+  environment?: Record<string, string>;
+  limits?: LimitsConfig;
+}
+
+/**
+ * Declare a Switchboard app with full type checking. The object is returned unchanged;
+ * validation happens when the app is loaded, with every problem reported at once.
+ *
+ * @example
+ * ```ts
+ * // switchboard.config.ts
+ * import { defineApp } from "switchboard";
+ * export default defineApp({
+ *   name: "chat",
+ *   routes: {
+ *     $connect: "src/connect.ts#handler",
+ *     send: { handler: "src/chat.ts#send", routeResponse: true },
+ *     $default: "src/chat.ts#fallback",
+ *   },
+ * });
+ * ```
+ */
+export function defineApp<const T extends AppConfig>(config: T): T {
+  return config;
+}

@@ -1,0 +1,158 @@
+import path from "node:path";
+import { isStandardSchema } from "../runtime/schema.js";
+import { describeValue, isClass, listNames, quote } from "./describe-value.js";
+import { displayFile } from "./issue-location.js";
+import type { HandlerTarget } from "./model.js";
+import { findExport, type LoadedModule, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
+import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
+
+/** Where a reference is resolved from, and how its module is built. */
+export interface RefContext {
+  root: string;
+  loader: ModuleLoader;
+}
+
+/** Why a reference does not resolve; `on` says whether the reference or the method is at fault. */
+export interface RefProblem {
+  on: "ref" | "method";
+  expected: string;
+  found: string;
+}
+
+export type Resolved<T> = { ok: true; value: T } | { ok: false; problem: RefProblem };
+
+const HANDLER_REF = 'a handler reference ("file#export")';
+
+/**
+ * Resolve a handler reference to a target and check that it can be invoked: the file exists and
+ * builds, the export exists and is a function or, with `method`, a class or object having it.
+ *
+ * @example
+ * ```ts
+ * const r = await resolveHandler("src/chat.ts#send", undefined, { root, loader });
+ * if (r.ok) r.value; // { file: "/app/src/chat.ts", export: "send" }
+ * ```
+ */
+export async function resolveHandler(
+  ref: string,
+  method: string | undefined,
+  context: RefContext,
+): Promise<Resolved<HandlerTarget>> {
+  const found = await loadExport(ref, "handler", HANDLER_REF, context);
+  if (!found.ok) return found;
+  const { file, name, value } = found.value;
+  const target: HandlerTarget = { file, export: name, ...(method ? { method } : {}) };
+  if (method === undefined) {
+    if (typeof value === "function" && !isClass(value)) return { ok: true, value: target };
+    return fail(
+      "ref",
+      isClass(value) ? `a function (or a "method" to call on ${describeValue(value)})` : "a function",
+      describeValue(value),
+    );
+  }
+  const owner = isClass(value)
+    ? describeValue(value)
+    : value !== null && typeof value === "object"
+      ? `object ${name}`
+      : undefined;
+  if (owner === undefined) {
+    return fail("ref", `a class or an object with method ${quote(method)}`, describeValue(value));
+  }
+  const methods = methodNames(isClass(value) ? value.prototype : value);
+  if (!methods.includes(method)) {
+    return fail(
+      "method",
+      `a method of ${owner}`,
+      `no method ${quote(method)} on ${owner} (has: ${listNames(methods)})`,
+    );
+  }
+  return { ok: true, value: target };
+}
+
+/**
+ * Resolve a `file#export` body schema reference (without `#`, the default export) and check
+ * that the export is a Standard Schema.
+ *
+ * @example
+ * ```ts
+ * await resolveSchemaRef("src/schemas.ts#SendBody", { root, loader });
+ * ```
+ */
+export async function resolveSchemaRef(
+  ref: string,
+  context: RefContext,
+): Promise<Resolved<{ file: string; export: string }>> {
+  const found = await loadExport(ref, "default", 'a schema reference ("file#export")', context);
+  if (!found.ok) return found;
+  const { file, name, value } = found.value;
+  if (!isStandardSchema(value)) {
+    return fail("ref", "a Standard Schema (zod, valibot, arktype, ...)", describeValue(value));
+  }
+  return { ok: true, value: { file, export: name } };
+}
+
+async function loadExport(
+  ref: string,
+  defaultExport: string,
+  refText: string,
+  context: RefContext,
+): Promise<Resolved<{ file: string; name: string; value: unknown }>> {
+  const parsed = parseRef(ref, defaultExport);
+  if (!parsed) return fail("ref", refText, quote(ref));
+  const file = resolveModuleFile(context.root, parsed.file);
+  if (!file) {
+    const wanted = displayFile(path.resolve(context.root, parsed.file));
+    return fail(
+      "ref",
+      "an existing module file",
+      `no file ${wanted} (also tried ${MODULE_EXTENSIONS.join(", ")} and index.*)`,
+    );
+  }
+  let mod: LoadedModule;
+  try {
+    mod = await context.loader.load(file);
+  } catch (error) {
+    if (error instanceof ModuleBuildError) {
+      return fail("ref", `${displayFile(file)} to build`, error.details.join("; "));
+    }
+    return fail("ref", `${displayFile(file)} to load`, `an error: ${(error as Error).message}`);
+  }
+  const value = findExport(mod.exports, parsed.export);
+  if (value === undefined) {
+    return fail(
+      "ref",
+      `an export named ${quote(parsed.export)} in ${displayFile(file)}`,
+      `no export ${quote(parsed.export)} (has: ${listNames(exportNames(mod.exports))})`,
+    );
+  }
+  return { ok: true, value: { file, name: parsed.export, value } };
+}
+
+function fail(on: RefProblem["on"], expected: string, found: string): { ok: false; problem: RefProblem } {
+  return { ok: false, problem: { on, expected, found } };
+}
+
+/** Named exports, and a CommonJS module's `module.exports` keys (which arrive as `default`). */
+function exportNames(exports: Record<string, unknown>): string[] {
+  const names = Object.keys(exports);
+  const fallback = exports.default;
+  if (fallback !== null && typeof fallback === "object") {
+    for (const name of Object.keys(fallback)) if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+/** Methods callable on an instance or object, own and inherited, `Object.prototype` excluded. */
+function methodNames(target: unknown): string[] {
+  const names: string[] = [];
+  let current = target;
+  while (current !== null && typeof current === "object" && current !== Object.prototype) {
+    for (const name of Object.getOwnPropertyNames(current)) {
+      if (name === "constructor" || names.includes(name)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(current, name);
+      if (typeof descriptor?.value === "function") names.push(name);
+    }
+    current = Object.getPrototypeOf(current);
+  }
+  return names;
+}

@@ -1,0 +1,106 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+
+/**
+ * The normalized, validated description of a WebSocket API. Every loader produces one;
+ * every consumer (gateway, CloudFormation compiler, `switchboard routes`) reads only this.
+ */
+export interface App {
+  /** Application name (used for stack and function names). */
+  name: string;
+  /** Stage name; the gateway serves `/` and `/{stage}`. */
+  stage: string;
+  /** Absolute folder that handler paths are relative to. */
+  root: string;
+  /** Where the app came from (absolute path) and which loader read it. */
+  source: { file: string; format: AppFormat };
+  /** AWS route selection expression, e.g. `$request.body.action`. */
+  routeSelectionExpression: string;
+  routes: Route[];
+  /** REQUEST authorizer, evaluated on `$connect` only (as on AWS). */
+  authorizer?: Authorizer;
+  /** The connection table handlers reach through `ctx.connections`. */
+  connections: ConnectionTableConfig;
+  /** Environment variables every function gets (a route's own win). */
+  environment: Record<string, string>;
+  limits: Limits;
+}
+
+export type AppFormat = "switchboard-ts" | "switchboard-yaml" | "switchboard-json" | "object";
+
+/** Which function a route invokes. */
+export interface HandlerTarget {
+  /** Absolute path of the handler module. */
+  file: string;
+  /** Name of the export (`handler` unless the config says otherwise). */
+  export: string;
+  /** A method to call on the export (a class is instantiated once, an object used as is). */
+  method?: string;
+}
+
+export interface Route {
+  /** `$connect`, `$disconnect`, `$default` or a custom key. */
+  key: string;
+  target: HandlerTarget;
+  /** Lambda function name, when the source format names functions (Serverless, SAM); else derived. */
+  functionName?: string;
+  /** Two-way route: the handler's result is sent back (AWS `RouteResponseSelectionExpression: $default`). */
+  routeResponse: boolean;
+  /** Body schema: validated before the handler runs; a failure gets the AWS `Bad request body` frame. */
+  body?: BodySchema;
+  /** Integration timeout in milliseconds (AWS: 50 ms – 29 s). */
+  timeoutMs: number;
+  /** Lambda memory size in MB (used when compiled to AWS). */
+  memoryMb: number;
+  /** Environment variables for this function (merged over the app's). */
+  environment: Record<string, string>;
+}
+
+/** A schema given directly (TypeScript config) or as a reference to an exported schema. */
+export type BodySchema =
+  | { kind: "schema"; schema: StandardSchemaV1 }
+  | { kind: "ref"; file: string; export: string };
+
+export interface Authorizer {
+  name: string;
+  target: HandlerTarget;
+  /** e.g. `route.request.header.Authorization`, `route.request.querystring.token`. */
+  identitySource: string[];
+}
+
+export interface ConnectionTableConfig {
+  /** Seconds a record lives after its last write (0 = forever). */
+  ttlSeconds: number;
+  /** Record fields that can be queried (`userId`, `room`, ...). */
+  indexes: string[];
+}
+
+export interface Limits {
+  /** Largest inbound message, bytes (AWS 128 KiB; bigger closes with 1009). */
+  messageBytes: number;
+  /** Largest inbound frame, bytes (AWS 32 KiB; bigger closes with 1009). */
+  frameBytes: number;
+  /** Idle timeout, ms (AWS 10 min; close 1001). Only data frames count as activity. */
+  idleTimeoutMs: number;
+  /** Longest connection lifetime, ms (AWS 2 h; close 1001). */
+  maxConnectionMs: number;
+  /** Default integration timeout, ms (AWS 29 s). */
+  timeoutMs: number;
+}
+
+/** AWS API Gateway WebSocket defaults. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  messageBytes: 128 * 1024,
+  frameBytes: 32 * 1024,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxConnectionMs: 2 * 60 * 60 * 1000,
+  timeoutMs: 29_000,
+});
+
+export const DEFAULT_ROUTE_SELECTION_EXPRESSION = "$request.body.action";
+export const DEFAULT_STAGE = "dev";
+export const DEFAULT_MEMORY_MB = 1024;
+
+/** Route keys with a meaning of their own. */
+export const CONNECT = "$connect";
+export const DISCONNECT = "$disconnect";
+export const DEFAULT_ROUTE = "$default";

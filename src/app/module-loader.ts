@@ -1,0 +1,203 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+/** A module as the gateway sees it: its exports and every local file it was built from. */
+export interface LoadedModule {
+  file: string;
+  exports: Record<string, unknown>;
+  /** Absolute paths of the local source files bundled into it (watched for hot reload). */
+  inputs: string[];
+}
+
+/** A handler module that does not build; carries esbuild's messages. */
+export class ModuleBuildError extends Error {
+  readonly file: string;
+  readonly details: string[];
+  constructor(file: string, details: string[]) {
+    super(`${file}: does not build\n${details.join("\n")}`);
+    this.name = "ModuleBuildError";
+    this.file = file;
+    this.details = details;
+  }
+}
+
+type Import = (specifier: string) => Promise<Record<string, unknown>>;
+
+// Native dynamic import, so that test runners and bundlers that rewrite `import()` leave it alone.
+// It lives in a CommonJS file loaded by Node's own `require`: an `import()` made with
+// `new Function` inside code a test runner evaluated through `vm` (vitest) has no loader behind
+// it and fails with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING.
+let nativeImport: Import | undefined;
+async function importNatively(cacheDir: string, specifier: string) {
+  if (!nativeImport) {
+    const helper = path.join(cacheDir, "native-import.cjs");
+    await writeFile(helper, "module.exports = (specifier) => import(specifier);\n");
+    nativeImport = createRequire(import.meta.url)(helper) as Import;
+  }
+  return nativeImport(specifier);
+}
+
+const ownRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const ownExt = existsSync(path.join(ownRoot, "index.ts")) ? ".ts" : ".js";
+
+/** `switchboard` and its subpaths resolve to the copy that runs the gateway, so versions never drift. */
+function ownEntry(specifier: string): string | undefined {
+  if (specifier === "switchboard") return path.join(ownRoot, `index${ownExt}`);
+  const sub = /^switchboard\/(runtime|gateway)$/.exec(specifier)?.[1];
+  return sub ? path.join(ownRoot, sub, `index${ownExt}`) : undefined;
+}
+
+const LOADERS: Record<string, esbuild.Loader> = {
+  ".ts": "ts",
+  ".mts": "ts",
+  ".cts": "ts",
+  ".tsx": "tsx",
+  ".js": "js",
+  ".mjs": "js",
+  ".cjs": "js",
+  ".jsx": "jsx",
+};
+
+const localFilePlugin: esbuild.Plugin = {
+  name: "switchboard-local",
+  setup(build) {
+    build.onResolve({ filter: /^switchboard(\/.*)?$/ }, (args) => {
+      const entry = ownEntry(args.path);
+      if (!entry) return undefined;
+      // Compiled copy: import it where it is. Source copy (tests): bundle it.
+      return ownExt === ".js" ? { path: entry, external: true } : { path: entry };
+    });
+    // Bundled files keep their own location: import.meta.url, __dirname and __filename
+    // are rewritten to the original file's, so code reading files next to itself works.
+    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      let text = await readFile(args.path, "utf8");
+      const url = JSON.stringify(pathToFileURL(args.path).href);
+      text = text
+        .replace(/\bimport\.meta\.url\b/g, url)
+        .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
+        .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+      const prelude: string[] = [];
+      for (const name of ["__dirname", "__filename"] as const) {
+        if (text.includes(name) && !new RegExp(`\\b(const|let|var|function)\\s+${name}\\b`).test(text)) {
+          const value = name === "__dirname" ? path.dirname(args.path) : args.path;
+          prelude.push(`var ${name} = ${JSON.stringify(value)};`);
+        }
+      }
+      const loader = LOADERS[path.extname(args.path)] ?? "js";
+      return { contents: prelude.join("") + text, loader };
+    });
+  },
+};
+
+/**
+ * Builds handler and config modules with esbuild (local files bundled, packages external)
+ * and imports the result. Each rebuild gets a fresh file name, so a reload sees new code
+ * while connections stay open.
+ */
+export class ModuleLoader {
+  readonly #cacheDir: string;
+  readonly #cache = new Map<string, Promise<LoadedModule>>();
+  readonly #loaded = new Map<string, LoadedModule>();
+  /** Shared by every loader in the process, so output names never collide across reloads. */
+  static #generation = 0;
+
+  constructor(options: { cacheDir: string }) {
+    this.#cacheDir = options.cacheDir;
+  }
+
+  /** Load (build once, then cached) the module at an absolute path. */
+  load(file: string): Promise<LoadedModule> {
+    let entry = this.#cache.get(file);
+    if (!entry) {
+      entry = this.#build(file);
+      this.#cache.set(file, entry);
+      entry.then(
+        (mod) => this.#loaded.set(file, mod),
+        () => this.#cache.delete(file),
+      );
+    }
+    return entry;
+  }
+
+  /** Forget every cached module; the next `load` rebuilds. */
+  invalidate(): void {
+    this.#cache.clear();
+    this.#loaded.clear();
+  }
+
+  /** Every local source file the modules loaded so far were built from (what to watch). */
+  inputs(): string[] {
+    const files = new Set<string>();
+    for (const mod of this.#loaded.values()) for (const input of mod.inputs) files.add(input);
+    return [...files];
+  }
+
+  async dispose(): Promise<void> {
+    this.#cache.clear();
+    this.#loaded.clear();
+  }
+
+  async #build(file: string): Promise<LoadedModule> {
+    await mkdir(this.#cacheDir, { recursive: true });
+    const hash = createHash("sha1").update(file).digest("hex").slice(0, 10);
+    const outfile = path.join(
+      this.#cacheDir,
+      `${path.basename(file).replace(/\.[^.]+$/, "")}-${hash}-${process.pid}-${++ModuleLoader.#generation}.mjs`,
+    );
+    let result: esbuild.BuildResult<{ metafile: true; write: true }>;
+    try {
+      result = await esbuild.build({
+        entryPoints: [file],
+        outfile,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        packages: "external",
+        sourcemap: "inline",
+        metafile: true,
+        write: true,
+        logLevel: "silent",
+        absWorkingDir: path.dirname(file),
+        plugins: [localFilePlugin],
+        banner: {
+          js: 'import { createRequire as __sbCreateRequire } from "node:module"; const require = __sbCreateRequire(import.meta.url);',
+        },
+      });
+    } catch (error) {
+      const failure = error as esbuild.BuildFailure;
+      const details = (failure.errors ?? []).map((m) =>
+        m.location
+          ? `${m.location.file}:${m.location.line}:${m.location.column + 1} ${m.text}`
+          : m.text,
+      );
+      throw new ModuleBuildError(file, details.length > 0 ? details : [String(error)]);
+    }
+    const cwd = path.dirname(file);
+    const inputs = Object.keys(result.metafile.inputs)
+      .map((input) => path.resolve(cwd, input))
+      .filter((input) => !input.includes(`${path.sep}node_modules${path.sep}`));
+    const exports = await importNatively(this.#cacheDir, pathToFileURL(outfile).href);
+    // The code is in memory now; the file is not needed (and would pile up on every reload).
+    await rm(outfile, { force: true });
+    return { file, exports: { ...exports }, inputs };
+  }
+}
+
+/**
+ * An export by name, looking through a CommonJS module's `default` (`module.exports.handler`).
+ */
+export function findExport(mod: Record<string, unknown>, name: string): unknown {
+  if (name in mod) return mod[name];
+  const fallback = mod.default;
+  if (fallback && (typeof fallback === "object" || typeof fallback === "function")) {
+    return (fallback as Record<string, unknown>)[name];
+  }
+  return undefined;
+}

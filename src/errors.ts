@@ -1,0 +1,75 @@
+/**
+ * The one error catalogue. Each code carries its message, the HTTP status it maps to on the
+ * `@connections` API / handshake, and the WebSocket close code where one applies.
+ */
+export const ERRORS = {
+  SB_ERR_CONFIG: { message: "Invalid configuration", status: 500 },
+  SB_ERR_GONE: { message: "Connection is gone", status: 410, type: "GoneException" },
+  SB_ERR_FORBIDDEN: { message: "Forbidden", status: 403, type: "ForbiddenException" },
+  SB_ERR_PAYLOAD_TOO_LARGE: {
+    message: "Request payload too large",
+    status: 413,
+    type: "PayloadTooLargeException",
+  },
+  SB_ERR_LIMIT_EXCEEDED: { message: "Limit exceeded", status: 429, type: "LimitExceededException" },
+  SB_ERR_MESSAGE_TOO_BIG: { message: "Message too big", status: 413, close: 1009 },
+  SB_ERR_BINARY_FRAME: { message: "Binary frames are not supported", status: 400, close: 1003 },
+  SB_ERR_GOING_AWAY: { message: "Going away", status: 410, close: 1001 },
+  SB_ERR_HANDLER_TIMEOUT: { message: "Endpoint request timed out", status: 504 },
+  SB_ERR_HANDLER_FAILED: { message: "Internal server error", status: 502 },
+  SB_ERR_BAD_REQUEST_BODY: { message: "Bad request body", status: 400 },
+} as const satisfies Record<
+  string,
+  { message: string; status: number; type?: string; close?: number }
+>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error from Switchboard itself, with a stable code. */
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].message, options);
+    this.name = "SwitchboardError";
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+}
+
+/** One problem in a config file, located like a compiler diagnostic. */
+export interface ConfigIssue {
+  /** Absolute or project-relative path of the file. */
+  file: string;
+  /** 1-based line and column, when the format keeps positions (YAML, JSON). */
+  line?: number;
+  column?: number;
+  /** Path inside the document, e.g. `routes.send.handler`. */
+  path: string;
+  expected: string;
+  found: string;
+}
+
+/** `file:line:col path — expected X, found Y` */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where =
+    issue.line !== undefined
+      ? `${issue.file}:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ""}`
+      : issue.file;
+  return `${where} ${issue.path || "(root)"} — expected ${issue.expected}, found ${issue.found}`;
+}
+
+/** Every problem found in a config, reported at once. */
+export class ConfigError extends SwitchboardError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(
+      "SB_ERR_CONFIG",
+      `${issues.length} problem${issues.length === 1 ? "" : "s"} in the app config:\n${issues
+        .map((i) => `  ${formatConfigIssue(i)}`)
+        .join("\n")}`,
+    );
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}

@@ -1,0 +1,43 @@
+import type { WebSocket } from "ws";
+import type { ConnectionFacts } from "./events.js";
+
+/** One open WebSocket connection as the gateway tracks it. */
+export class Connection {
+  readonly facts: ConnectionFacts;
+  readonly ws: WebSocket;
+  /** Epoch ms of the last data frame in or out (GetConnection's lastActiveAt). */
+  lastActiveAt: number;
+  /** Set when the gateway closes the connection itself, so `$disconnect` reports our code. */
+  closing: { code: number; reason: string } | undefined;
+  /** Tail of this connection's work: messages are handled in order, one at a time. */
+  tail: Promise<void> = Promise.resolve();
+  timers: NodeJS.Timeout[] = [];
+
+  constructor(facts: ConnectionFacts, ws: WebSocket) {
+    this.facts = facts;
+    this.ws = ws;
+    this.lastActiveAt = facts.connectedAt;
+  }
+
+  get id(): string {
+    return this.facts.connectionId;
+  }
+
+  /** Queue work behind everything already queued on this connection. */
+  enqueue(work: () => Promise<void>): Promise<void> {
+    this.tail = this.tail.then(work, work);
+    return this.tail;
+  }
+
+  /** Close from the gateway's side with an AWS close code. */
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = { code, reason };
+    this.ws.close(code, reason);
+  }
+
+  clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+}

@@ -1,0 +1,178 @@
+import { EventEmitter } from "node:events";
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { type FSWatcher, watch } from "chokidar";
+import { loadApp } from "../app/load.js";
+import type { App } from "../app/model.js";
+import { ModuleLoader } from "../app/module-loader.js";
+import { Gateway } from "./gateway.js";
+import { InProcessInvoker } from "./invoker.js";
+import { staticFiles } from "./static-files.js";
+
+export interface DevServerOptions {
+  /** App folder or config file. */
+  target: string;
+  port?: number;
+  host?: string;
+  /** Overrides the config's stage. */
+  stage?: string;
+  /** Hot reload on file changes (default true). */
+  watch?: boolean;
+  /** Folder served as static files (default `<app>/public` when it exists; `false` for none). */
+  staticDir?: string | false;
+  region?: string;
+}
+
+export type ReloadReport = { ok: true; app: App; durationMs: number } | { ok: false; error: unknown };
+
+interface DevServerEvents {
+  reload: [ReloadReport];
+}
+
+/** Environment for in-process functions: the app's, then every route's (see docs/dev.md). */
+function applyEnvironment(app: App): void {
+  Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, app.environment);
+  for (const route of app.routes) Object.assign(process.env, route.environment);
+}
+
+/**
+ * `switchboard dev`: loads and validates the app, serves it on a {@link Gateway}, and reloads
+ * it when a handler or the config changes, without dropping connections. A config that no
+ * longer validates keeps the last good app running.
+ */
+export class DevServer extends EventEmitter<DevServerEvents> {
+  readonly gateway: Gateway;
+  readonly options: DevServerOptions;
+  #watcher: FSWatcher | undefined;
+  #loader: ModuleLoader;
+  #reloading: Promise<ReloadReport> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(options: DevServerOptions, gateway: Gateway, loader: ModuleLoader) {
+    super();
+    this.options = options;
+    this.gateway = gateway;
+    this.#loader = loader;
+  }
+
+  /** Load the app (throws ConfigError on an invalid one) and start serving. */
+  static async start(
+    options: DevServerOptions,
+  ): Promise<DevServer & { url: string; port: number; staticDir: string | undefined }> {
+    const cacheDir = DevServer.#cacheDir(options.target);
+    const loader = new ModuleLoader({ cacheDir });
+    const app = await loadApp(options.target, { loader, ...(options.stage ? { stage: options.stage } : {}) });
+    applyEnvironment(app);
+    const invoker = new InProcessInvoker(loader, options.region ? { region: options.region } : {});
+    const staticDir =
+      options.staticDir === false
+        ? undefined
+        : (options.staticDir ?? (existsSync(path.join(app.root, "public")) ? path.join(app.root, "public") : undefined));
+    let gateway: Gateway | undefined;
+    const reserved = (pathname: string) => {
+      const stage = gateway?.app.stage ?? app.stage;
+      return pathname === "/" || pathname === `/${stage}` || pathname === `/${stage}/`;
+    };
+    gateway = new Gateway({
+      app,
+      invoker,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.region !== undefined ? { region: options.region } : {}),
+      ...(staticDir ? { fallbackRequest: staticFiles(staticDir, reserved) } : {}),
+    });
+    const server = new DevServer(options, gateway, loader);
+    const address = await gateway.listen();
+    if (options.watch !== false) server.#watch(app);
+    return Object.assign(server, { url: address.url, port: address.port, staticDir });
+  }
+
+  static #cacheDir(target: string): string {
+    const resolved = path.resolve(target);
+    const dir = existsSync(resolved) && statSync(resolved).isFile() ? path.dirname(resolved) : resolved;
+    return path.join(dir, ".switchboard", "modules");
+  }
+
+  get app(): App {
+    return this.gateway.app;
+  }
+
+  /**
+   * Rebuild and revalidate everything, then swap the app in. Concurrent calls share one reload
+   * (plus one more if files changed while it ran).
+   */
+  reload(): Promise<ReloadReport> {
+    if (this.#reloading) {
+      this.#again = true;
+      return this.#reloading;
+    }
+    this.#reloading = this.#reload().finally(() => {
+      this.#reloading = undefined;
+      if (this.#again) {
+        this.#again = false;
+        void this.reload();
+      }
+    });
+    return this.#reloading;
+  }
+
+  async #reload(): Promise<ReloadReport> {
+    const started = performance.now();
+    // A fresh loader: the running generation keeps its modules until the swap.
+    const loader = new ModuleLoader({ cacheDir: DevServer.#cacheDir(this.options.target) });
+    let report: ReloadReport;
+    try {
+      const app = await loadApp(this.options.target, {
+        loader,
+        ...(this.options.stage ? { stage: this.options.stage } : {}),
+      });
+      applyEnvironment(app);
+      const invoker = new InProcessInvoker(loader, this.options.region ? { region: this.options.region } : {});
+      this.gateway.setApp(app, invoker);
+      this.#loader = loader;
+      this.#rewatch(app);
+      report = { ok: true, app, durationMs: performance.now() - started };
+    } catch (error) {
+      // Keep watching what the failed attempt read, so fixing it triggers the next reload.
+      if (this.#watcher) this.#watcher.add(loader.inputs());
+      report = { ok: false, error };
+    }
+    this.emit("reload", report);
+    return report;
+  }
+
+  #watchedFiles(app: App): string[] {
+    return [app.source.file, ...this.#loader.inputs()];
+  }
+
+  #watch(app: App): void {
+    this.#watcher = watch(this.#watchedFiles(app), {
+      ignoreInitial: true,
+      awaitWriteFinish: false,
+    });
+    const schedule = () => {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.reload(), 25);
+    };
+    this.#watcher.on("change", schedule).on("add", schedule).on("unlink", schedule);
+  }
+
+  #rewatch(app: App): void {
+    this.#watcher?.add(this.#watchedFiles(app));
+  }
+
+  /** Stop watching, close every connection and the port. */
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.#watcher?.close();
+    await this.#reloading?.catch(() => undefined);
+    await this.gateway.close();
+    await this.#loader.dispose();
+  }
+}
+
+/** Start `switchboard dev` programmatically. */
+export function startDevServer(options: DevServerOptions) {
+  return DevServer.start(options);
+}

@@ -1,0 +1,39 @@
+/**
+ * What the gateway reports. Logs, metrics and the dashboard subscribe; the gateway itself never
+ * formats output.
+ */
+export interface GatewayEventMap {
+  /** A handshake finished: accepted (101) or refused with an HTTP status. */
+  connect: [ConnectReport];
+  /** A data frame arrived and a route was selected (or none). */
+  message: [{ connectionId: string; routeKey: string | undefined; bytes: number }];
+  /** A function ran. */
+  invoke: [InvokeReport];
+  /** Data went out to a client. */
+  send: [{ connectionId: string; bytes: number; via: "management" | "route-response" | "error-frame" }];
+  /** A connection closed; `$disconnect` is invoked after this. */
+  disconnect: [{ connectionId: string; code: number; reason: string; durationMs: number }];
+  /** An `@connections` request was answered. */
+  management: [{ method: string; connectionId: string; status: number }];
+  /** Something went wrong that no client sees in full (handler errors, socket errors). */
+  error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
+}
+
+export interface ConnectReport {
+  connectionId: string;
+  status: number;
+  durationMs: number;
+  sourceIp: string;
+  /** Why a handshake was refused. */
+  reason?: string;
+}
+
+export interface InvokeReport {
+  connectionId: string;
+  routeKey: string;
+  functionName: string;
+  outcome: "ok" | "error" | "timeout" | "bad-request";
+  statusCode?: number;
+  durationMs: number;
+  error?: unknown;
+}

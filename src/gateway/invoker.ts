@@ -1,0 +1,147 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { findExport, type ModuleLoader } from "../app/module-loader.js";
+import type { App, HandlerTarget, Route } from "../app/model.js";
+import { attachRuntimeBindings, BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
+import { createLambdaContext } from "../runtime/lambda-context.js";
+import { isStandardSchema } from "../runtime/schema.js";
+import { methodHandler } from "../runtime/websocket-function.js";
+
+/** One function as the invoker runs it: a route's or the authorizer's. */
+export interface FunctionSpec {
+  target: HandlerTarget;
+  functionName: string;
+  timeoutMs: number;
+  memoryMb: number;
+}
+
+export type InvokeOutcome =
+  | { kind: "ok"; result: unknown; durationMs: number }
+  | { kind: "error"; error: unknown; durationMs: number }
+  | { kind: "timeout"; durationMs: number };
+
+/** Runs functions. In-process now; an isolated (worker thread) invoker implements the same. */
+export interface Invoker {
+  invoke(fn: FunctionSpec, event: unknown, bindings: RuntimeBindings, requestId: string): Promise<InvokeOutcome>;
+  /** The body schema of a route: from the config, or carried by a `websocketHandler({ body })`. */
+  bodySchema(route: Route): Promise<StandardSchemaV1 | undefined>;
+}
+
+type Callable = (event: unknown, context: unknown, callback?: (e?: unknown, r?: unknown) => void) => unknown;
+
+/** The function name a route runs as when its source did not name it (`chat-dev-send`). */
+export function functionSpecFor(app: App, route: Route): FunctionSpec {
+  const slug = route.key.replace(/^\$/, "").replace(/[^A-Za-z0-9_-]/g, "_") || "route";
+  return {
+    target: route.target,
+    functionName: route.functionName ?? `${app.name}-${app.stage}-${slug}`,
+    timeoutMs: route.timeoutMs,
+    memoryMb: route.memoryMb,
+  };
+}
+
+/**
+ * Runs handlers in this process: fastest, and hot-reloadable (the loader rebuilds changed
+ * modules). A timeout abandons the invocation's promise; a synchronous infinite loop would
+ * block the process, which is what the isolated invoker is for.
+ */
+export class InProcessInvoker implements Invoker {
+  readonly #loader: ModuleLoader;
+  readonly #region: string;
+  readonly #callables = new Map<string, Promise<Callable>>();
+
+  constructor(loader: ModuleLoader, options: { region?: string } = {}) {
+    this.#loader = loader;
+    this.#region = options.region ?? "us-east-1";
+  }
+
+  /** Resolve (once) the function a target names. */
+  resolve(target: HandlerTarget): Promise<Callable> {
+    const key = `${target.file}#${target.export}.${target.method ?? ""}`;
+    let callable = this.#callables.get(key);
+    if (!callable) {
+      callable = this.#loader.load(target.file).then((mod) => {
+        const exported = findExport(mod.exports, target.export);
+        if (target.method) return methodHandler(exported, target.method) as Callable;
+        if (typeof exported !== "function") {
+          throw new TypeError(`${target.file}: export "${target.export}" is not a function`);
+        }
+        return exported as Callable;
+      });
+      this.#callables.set(key, callable);
+      callable.catch(() => this.#callables.delete(key));
+    }
+    return callable;
+  }
+
+  async bodySchema(route: Route): Promise<StandardSchemaV1 | undefined> {
+    if (route.body?.kind === "schema") return route.body.schema;
+    if (route.body?.kind === "ref") {
+      const mod = await this.#loader.load(route.body.file);
+      const schema = findExport(mod.exports, route.body.export);
+      return isStandardSchema(schema) ? schema : undefined;
+    }
+    const fn = (await this.resolve(route.target)) as Callable & { [BODY_SCHEMA]?: StandardSchemaV1 };
+    return fn[BODY_SCHEMA];
+  }
+
+  async invoke(
+    fn: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+  ): Promise<InvokeOutcome> {
+    const started = performance.now();
+    let callable: Callable;
+    try {
+      callable = await this.resolve(fn.target);
+    } catch (error) {
+      return { kind: "error", error, durationMs: performance.now() - started };
+    }
+    return new Promise<InvokeOutcome>((resolve) => {
+      let settled = false;
+      const settle = (outcome: InvokeOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      const finish = (error: unknown, result?: unknown) =>
+        settle(
+          error !== undefined && error !== null
+            ? { kind: "error", error, durationMs: performance.now() - started }
+            : { kind: "ok", result, durationMs: performance.now() - started },
+        );
+      const timer = setTimeout(
+        () => settle({ kind: "timeout", durationMs: performance.now() - started }),
+        fn.timeoutMs,
+      );
+      const context = attachRuntimeBindings(
+        createLambdaContext(
+          {
+            functionName: fn.functionName,
+            memoryMb: fn.memoryMb,
+            timeoutMs: fn.timeoutMs,
+            requestId,
+            region: this.#region,
+          },
+          finish,
+        ),
+        bindings,
+      );
+      try {
+        const callbackStyle = callable.length >= 3;
+        const returned = callbackStyle ? callable(event, context, finish) : callable(event, context);
+        if (returned && typeof (returned as Promise<unknown>).then === "function") {
+          (returned as Promise<unknown>).then(
+            (result) => finish(undefined, result),
+            (error: unknown) => finish(error ?? new Error("handler rejected")),
+          );
+        } else if (!callbackStyle) {
+          finish(undefined, returned);
+        }
+      } catch (error) {
+        finish(error ?? new Error("handler threw"));
+      }
+    });
+  }
+}

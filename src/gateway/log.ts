@@ -1,0 +1,85 @@
+import { formatWithOptions } from "node:util";
+import type { Gateway } from "./gateway.js";
+import type { GatewayEventMap } from "./gateway-events.js";
+
+export type LogMode = "pretty" | "json" | "quiet";
+
+export interface LogOptions {
+  mode: LogMode;
+  write?: (line: string) => void;
+  /** ANSI colours (pretty mode). Default: when stdout is a TTY. */
+  color?: boolean;
+}
+
+const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)}ms`;
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return formatWithOptions({ colors: false }, "%o", error);
+}
+
+/**
+ * Subscribe a logger to a gateway's events: one line per connect, message, invoke, send and
+ * disconnect, with route, connection id, status and duration. `json` writes one JSON object
+ * per line; `quiet` writes only errors.
+ */
+export function attachLogger(gateway: Gateway, options: LogOptions): () => void {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const color = options.color ?? (options.mode === "pretty" && process.stdout.isTTY === true);
+  const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const time = () => new Date().toISOString().slice(11, 23);
+  const line = (kind: string, fields: Record<string, unknown>, text: string, level: "info" | "error" = "info") => {
+    if (options.mode === "quiet" && level !== "error") return;
+    if (options.mode === "json") {
+      write(JSON.stringify({ time: new Date().toISOString(), level, event: kind, ...fields }));
+    } else {
+      write(`${paint(90, time())} ${kind.padEnd(10)} ${text}`);
+    }
+  };
+  const listeners: Array<[keyof GatewayEventMap, (...args: never[]) => void]> = [];
+  const on = <K extends keyof GatewayEventMap>(event: K, fn: (...args: GatewayEventMap[K]) => void) => {
+    (gateway.on as (e: K, f: (...args: GatewayEventMap[K]) => void) => Gateway)(event, fn);
+    listeners.push([event, fn as unknown as (...args: never[]) => void]);
+  };
+  on("connect", (r) => {
+    const ok = r.status === 101;
+    line(
+      "connect",
+      { ...r },
+      `${r.connectionId} ${paint(ok ? 32 : 31, String(r.status))} ${ms(r.durationMs)} ${r.sourceIp}${r.reason ? ` (${r.reason})` : ""}`,
+    );
+  });
+  on("message", (r) => {
+    line("message", { ...r }, `${r.connectionId} ${r.routeKey ?? paint(33, "(no route)")} ${r.bytes}B`);
+  });
+  on("invoke", (r) => {
+    const failed = r.outcome !== "ok";
+    const { error, ...fields } = r;
+    line(
+      "invoke",
+      { ...fields, ...(error !== undefined ? { error: errorText(error) } : {}) },
+      `${r.connectionId} ${r.routeKey} → ${r.functionName} ${paint(failed ? 31 : 32, r.outcome)}${
+        r.statusCode !== undefined ? ` ${r.statusCode}` : ""
+      } ${ms(r.durationMs)}${error !== undefined ? `\n${paint(31, errorText(error))}` : ""}`,
+      failed ? "error" : "info",
+    );
+  });
+  on("send", (r) => {
+    line("send", { ...r }, `${r.connectionId} ${r.bytes}B via ${r.via}`);
+  });
+  on("management", (r) => {
+    line("manage", { ...r }, `${r.method} @connections/${r.connectionId} ${r.status}`);
+  });
+  on("disconnect", (r) => {
+    line("disconnect", { ...r }, `${r.connectionId} ${r.code} ${JSON.stringify(r.reason)} after ${ms(r.durationMs)}`);
+  });
+  on("error", (r) => {
+    const { error, ...fields } = r;
+    line("error", fields, `${r.connectionId ?? "-"} ${r.message}`, "error");
+  });
+  return () => {
+    for (const [event, fn] of listeners) {
+      (gateway.off as (e: string, f: (...args: never[]) => void) => Gateway)(event, fn);
+    }
+  };
+}

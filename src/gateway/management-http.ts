@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { App } from "../app/model.js";
+import type { ConnectionInfo } from "../runtime/management.js";
+import { GoneError } from "../runtime/management.js";
+import { newId } from "./ids.js";
+
+/** `/@connections/{id}` and `/{stage}/@connections/{id}` (the SDK sends `@` literally). */
+export const MANAGEMENT_PATH = /^\/(?:([^/@]+)\/)?(?:@|%40)connections\/([^/]+)\/?$/;
+
+/** The part of the gateway the HTTP API drives. */
+export interface ManagementTarget {
+  readonly app: App;
+  postToConnection(connectionId: string, data: Uint8Array, via: "management"): void;
+  info(connectionId: string): Promise<ConnectionInfo>;
+  disconnect(connectionId: string): Promise<void>;
+  emit(event: "management", report: { method: string; connectionId: string; status: number }): boolean;
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    "x-amzn-RequestId": newId(),
+    ...(body ? { "Content-Type": "application/json" } : {}),
+    "Content-Length": String(Buffer.byteLength(body)),
+    ...headers,
+  });
+  res.end(body);
+}
+
+const gone = (res: ServerResponse) => reply(res, 410, "", { "x-amzn-ErrorType": "GoneException" });
+const forbidden = (res: ServerResponse) =>
+  reply(res, 403, '{"message":"Forbidden"}', { "x-amzn-ErrorType": "ForbiddenException" });
+
+/** Read a request body, giving up (with `undefined`) past `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * The `@connections` management API, as `@aws-sdk/client-apigatewaymanagementapi` expects it:
+ * POST 200 / GET 200 with ISO dates / DELETE 204; 410 + `x-amzn-ErrorType: GoneException`
+ * (empty body) for unknown ids; 413 over 128 KiB; 403 for other paths and stages.
+ * Signatures are not checked (any credentials work). Returns false when the path is not ours.
+ */
+export function handleManagementRequest(
+  target: ManagementTarget,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  const path = (req.url ?? "/").split("?")[0] as string;
+  const match = MANAGEMENT_PATH.exec(path);
+  if (!match) return false;
+  const [, stage, encodedId] = match;
+  let connectionId: string;
+  try {
+    connectionId = decodeURIComponent(encodedId as string);
+  } catch {
+    forbidden(res);
+    return true;
+  }
+  const report = (status: number) =>
+    target.emit("management", { method: req.method ?? "", connectionId, status });
+  if (stage !== undefined && stage !== target.app.stage) {
+    forbidden(res);
+    report(403);
+    return true;
+  }
+  const fail = (error: unknown) => {
+    if (error instanceof GoneError || (error as { name?: string }).name === "GoneException") {
+      gone(res);
+      report(410);
+    } else {
+      reply(res, 500, '{"message":"Internal server error"}', { "x-amzn-ErrorType": "InternalServerErrorException" });
+      report(500);
+    }
+  };
+  switch (req.method) {
+    case "POST":
+      readBody(req, target.app.limits.messageBytes).then((body) => {
+        if (body === undefined) {
+          reply(res, 413, '{"message":"Request entity too large"}', {
+            "x-amzn-ErrorType": "PayloadTooLargeException",
+          });
+          report(413);
+          return;
+        }
+        try {
+          target.postToConnection(connectionId, body, "management");
+          reply(res, 200, "");
+          report(200);
+        } catch (error) {
+          fail(error);
+        }
+      }, fail);
+      return true;
+    case "GET":
+      target.info(connectionId).then((info) => {
+        reply(
+          res,
+          200,
+          JSON.stringify({
+            connectedAt: info.connectedAt.toISOString(),
+            identity: info.identity,
+            lastActiveAt: info.lastActiveAt.toISOString(),
+          }),
+        );
+        report(200);
+      }, fail);
+      return true;
+    case "DELETE":
+      target.disconnect(connectionId).then(() => {
+        reply(res, 204, "");
+        report(204);
+      }, fail);
+      return true;
+    default:
+      forbidden(res);
+      report(403);
+      return true;
+  }
+}

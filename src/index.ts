@@ -1,0 +1,20 @@
+export type {
+  AppConfig,
+  AuthorizerConfig,
+  HandlerRef,
+  LimitsConfig,
+  RouteConfig,
+} from "./app/config.js";
+export { defineApp } from "./app/config.js";
+export type {
+  App,
+  Authorizer,
+  BodySchema,
+  ConnectionTableConfig,
+  HandlerTarget,
+  Limits,
+  Route,
+} from "./app/model.js";
+export { DEFAULT_LIMITS } from "./app/model.js";
+export type { ConfigIssue, ErrorCode } from "./errors.js";
+export { ConfigError, ERRORS, formatConfigIssue, SwitchboardError } from "./errors.js";

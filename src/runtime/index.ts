@@ -1,0 +1,32 @@
+export type { RuntimeBindings } from "./bindings.js";
+export { attachRuntimeBindings, getRuntimeBindings } from "./bindings.js";
+export type { ConnectionRecord, ConnectionStore, ConnectionStoreOptions } from "./connection-store.js";
+export { MemoryConnectionStore, NotAnIndexError } from "./connection-store.js";
+export type {
+  LambdaContext,
+  WebSocketAuthorizerContext,
+  WebSocketAuthorizerEvent,
+  WebSocketAuthorizerResult,
+  WebSocketEvent,
+  WebSocketEventType,
+  WebSocketIdentity,
+  WebSocketLambdaHandler,
+  WebSocketRequestContext,
+  WebSocketResult,
+} from "./events.js";
+export { createLambdaContext } from "./lambda-context.js";
+export type { ConnectionInfo, Management } from "./management.js";
+export { GoneError, isGone, serialize } from "./management.js";
+export { SdkManagement } from "./management-sdk.js";
+export { Reject } from "./reject.js";
+export { isStandardSchema, parseBody, validateBody } from "./schema.js";
+export { isClass, methodHandler, methodNames, WebSocketFunction } from "./websocket-function.js";
+export type {
+  BroadcastResult,
+  BuiltHandler,
+  TypedHandler,
+  TypedResult,
+  WebSocketContext,
+  WebSocketHandlerOptions,
+} from "./websocket-handler.js";
+export { websocketHandler } from "./websocket-handler.js";

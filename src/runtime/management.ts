@@ -1,0 +1,45 @@
+import { SwitchboardError } from "../errors.js";
+
+/** What `GetConnection` tells about a connection. */
+export interface ConnectionInfo {
+  connectedAt: Date;
+  lastActiveAt: Date;
+  identity: { sourceIp: string; userAgent?: string };
+}
+
+/**
+ * The management API handlers talk back through (`@connections`). Three implementations:
+ * in-process (the dev gateway), and the AWS SDK client pointed at our HTTP endpoint or at AWS.
+ * Handlers never know which one they got.
+ */
+export interface Management {
+  /** PostToConnection. Objects are not accepted here: callers serialize. Throws {@link GoneError}. */
+  send(connectionId: string, data: string | Uint8Array): Promise<void>;
+  /** DeleteConnection. Throws {@link GoneError}. */
+  disconnect(connectionId: string): Promise<void>;
+  /** GetConnection. Throws {@link GoneError}. */
+  info(connectionId: string): Promise<ConnectionInfo>;
+}
+
+/** The connection does not exist (any more), or has not finished `$connect` (AWS 410). */
+export class GoneError extends SwitchboardError {
+  readonly connectionId: string;
+  constructor(connectionId: string, options?: { cause?: unknown }) {
+    super("SB_ERR_GONE", `Connection ${connectionId} is gone`, options);
+    this.name = "GoneException";
+    this.connectionId = connectionId;
+  }
+}
+
+/** True for our GoneError and for the AWS SDK's GoneException (410). */
+export function isGone(error: unknown): boolean {
+  if (!error || typeof error !== "object") return false;
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === "GoneException" || e.$metadata?.httpStatusCode === 410;
+}
+
+/** Data as the wire sees it: strings and bytes as they are, anything else as JSON. */
+export function serialize(data: unknown): string | Uint8Array {
+  if (typeof data === "string" || data instanceof Uint8Array) return data;
+  return JSON.stringify(data) ?? "null";
+}

@@ -1,0 +1,86 @@
+import type { LambdaContext, WebSocketEvent, WebSocketResult } from "./events.js";
+import { type BuiltHandler, type TypedResult, websocketHandler } from "./websocket-handler.js";
+
+const FUNCTION_BRAND = Symbol.for("switchboard.websocketFunction");
+
+/**
+ * Base class for method invocation (LambdaSharp's `ALambdaApiGatewayFunction`): a route names a
+ * method, the class is instantiated once per function (cold start) and `initialize()` awaited
+ * before the first call. Methods receive the parsed (schema-validated) body and the typed context.
+ *
+ * @example
+ * ```ts
+ * export class ChatFunction extends WebSocketFunction {
+ *   override async initialize() { this.greeting = "hi"; }
+ *   async send(body: { text: string }, ctx: WebSocketContext) { await ctx.send(body.text); }
+ * }
+ * // switchboard.yaml: routes: { send: { handler: src/chat.ts#ChatFunction, method: send } }
+ * ```
+ */
+export abstract class WebSocketFunction {
+  static readonly [FUNCTION_BRAND] = true;
+  /** Runs once before the first invocation, like Lambda initialization. */
+  initialize(): void | Promise<void> {}
+}
+
+type Invocable = (event: WebSocketEvent, context: LambdaContext) => Promise<WebSocketResult> | unknown;
+
+/** True for ES classes (as opposed to plain functions, which are handlers themselves). */
+export function isClass(value: unknown): value is new () => object {
+  return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
+}
+
+/** Method names callable on a class's instances or on an object (for messages that list them). */
+export function methodNames(target: unknown): string[] {
+  const names = new Set<string>();
+  let proto: unknown = isClass(target) ? target.prototype : target;
+  while (proto && proto !== Object.prototype && proto !== WebSocketFunction.prototype) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === "constructor") continue;
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (descriptor && typeof descriptor.value === "function") names.add(name);
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return [...names];
+}
+
+function isWebSocketFunction(instance: object): boolean {
+  let ctor: unknown = instance.constructor;
+  while (typeof ctor === "function") {
+    if ((ctor as unknown as Record<symbol, unknown>)[FUNCTION_BRAND] === true) return true;
+    ctor = Object.getPrototypeOf(ctor);
+  }
+  return false;
+}
+
+/**
+ * A Lambda handler that invokes `method` on `target` (a class, instantiated once, or an object).
+ * Used by the gateway for routes with `method`, and as the Lambda entry point when built.
+ */
+export function methodHandler(target: unknown, method: string): BuiltHandler | Invocable {
+  let ready: Promise<Record<string, unknown>> | undefined;
+  const instance = (): Promise<Record<string, unknown>> => {
+    ready ??= (async () => {
+      const object = (isClass(target) ? new target() : target) as Record<string, unknown>;
+      const init = object.initialize;
+      if (typeof init === "function") await init.call(object);
+      return object;
+    })();
+    ready.catch(() => {
+      ready = undefined;
+    });
+    return ready;
+  };
+  const probe = isClass(target) ? (target.prototype as object) : (target as object);
+  if (probe && isWebSocketFunction(probe)) {
+    return websocketHandler(async (_event, ctx) => {
+      const object = await instance();
+      return (object[method] as (body: unknown, c: unknown) => TypedResult).call(object, ctx.body, ctx);
+    });
+  }
+  return async (event: WebSocketEvent, context: LambdaContext) => {
+    const object = await instance();
+    return (object[method] as Invocable).call(object, event, context);
+  };
+}

@@ -1,0 +1,229 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { type ConnectionStore, MemoryConnectionStore } from "./connection-store.js";
+import { BODY_SCHEMA, getRuntimeBindings, type RuntimeBindings } from "./bindings.js";
+import type { LambdaContext, WebSocketEvent, WebSocketEventType, WebSocketResult } from "./events.js";
+import { type ConnectionInfo, isGone, type Management, serialize } from "./management.js";
+import { SdkManagement } from "./management-sdk.js";
+import { Reject } from "./reject.js";
+import { parseBody, validateBody } from "./schema.js";
+
+/** Outcome of {@link WebSocketContext.broadcast}. */
+export interface BroadcastResult {
+  /** Connections the message was handed to. */
+  sent: string[];
+  /** Connections that were gone (removed from the connection table). */
+  gone: string[];
+  /** Connections that failed for another reason. */
+  failed: Array<{ connectionId: string; error: unknown }>;
+}
+
+/** The context the typed API hands to a handler. */
+export interface WebSocketContext<Body = unknown> {
+  routeKey: string;
+  eventType: WebSocketEventType;
+  connectionId: string;
+  domainName: string;
+  stage: string;
+  requestId: string;
+  /** The parsed body: the schema's output when the route has one, else JSON or the raw text. */
+  body: Body;
+  /** The frame text as received (MESSAGE only). */
+  rawBody: string | undefined;
+  queryStringParameters: Record<string, string>;
+  headers: Record<string, string>;
+  /** `requestContext.authorizer`, when a Lambda authorizer let the connection in. */
+  authorizer: Record<string, string | number> | undefined;
+  event: WebSocketEvent;
+  lambda: LambdaContext;
+  /** Send to this connection. Objects are sent as JSON. */
+  send(data: unknown): Promise<void>;
+  /** Send to another connection. Throws GoneError if it is gone. */
+  sendTo(connectionId: string, data: unknown): Promise<void>;
+  /** Send to many, concurrently (bounded); gone connections are dropped from the table. */
+  broadcast(connectionIds: Iterable<string>, data: unknown): Promise<BroadcastResult>;
+  /** Close a connection (this one by default). */
+  disconnect(connectionId?: string): Promise<void>;
+  /** GetConnection for a connection (this one by default). */
+  info(connectionId?: string): Promise<ConnectionInfo>;
+  /** The connection table. */
+  connections: ConnectionStore;
+}
+
+/** What a typed handler may return: a Lambda result, or any value (sent as JSON on two-way routes). */
+export type TypedResult = WebSocketResult | Record<string, unknown> | unknown[] | number | boolean;
+
+export type TypedHandler<Body> = (
+  event: WebSocketEvent,
+  ctx: WebSocketContext<Body>,
+) => TypedResult | Promise<TypedResult>;
+
+export interface WebSocketHandlerOptions<S extends StandardSchemaV1 | undefined> {
+  /** Body schema (any Standard Schema). Invalid bodies get the AWS `Bad request body` frame. */
+  body?: S;
+}
+
+/** A Lambda handler built by {@link websocketHandler}. */
+export type BuiltHandler = ((event: WebSocketEvent, context: LambdaContext) => Promise<WebSocketResult>) & {
+  [BODY_SCHEMA]?: StandardSchemaV1;
+};
+
+const BROADCAST_CONCURRENCY = 64;
+let lambdaBindings: RuntimeBindings | undefined;
+
+/** Outside a Switchboard gateway (AWS Lambda): the SDK management client built from the event. */
+function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
+  const { domainName, stage } = event.requestContext;
+  const endpoint =
+    process.env.SWITCHBOARD_MANAGEMENT_ENDPOINT ??
+    (domainName.endsWith(".amazonaws.com") ? `https://${domainName}/${stage}` : `https://${domainName}`);
+  if (!lambdaBindings || (lambdaBindings.management as SdkManagement & { endpoint?: string }).endpoint !== endpoint) {
+    const management = new SdkManagement({ endpoint }) as SdkManagement & { endpoint?: string };
+    management.endpoint = endpoint;
+    lambdaBindings = {
+      management,
+      // Replaced by the DynamoDB table when deployed with one (see docs/aws.md).
+      connections: new MemoryConnectionStore({ ttlSeconds: 0, indexes: [] }),
+    };
+  }
+  return lambdaBindings;
+}
+
+function normalizeResult(value: TypedResult): WebSocketResult {
+  if (value === undefined || value === null) return { statusCode: 200 };
+  if (typeof value === "string") return { statusCode: 200, body: value };
+  if (typeof value === "object" && !Array.isArray(value) && "statusCode" in value) {
+    return value as WebSocketResult;
+  }
+  return { statusCode: 200, body: JSON.stringify(value) };
+}
+
+async function broadcastWith(
+  management: Management,
+  connections: ConnectionStore,
+  ids: Iterable<string>,
+  data: unknown,
+): Promise<BroadcastResult> {
+  const payload = serialize(data);
+  const result: BroadcastResult = { sent: [], gone: [], failed: [] };
+  const queue = [...ids];
+  let next = 0;
+  const worker = async () => {
+    while (next < queue.length) {
+      const id = queue[next++] as string;
+      try {
+        await management.send(id, payload);
+        result.sent.push(id);
+      } catch (error) {
+        if (isGone(error)) {
+          result.gone.push(id);
+          await connections.delete(id).catch(() => undefined);
+        } else {
+          result.failed.push({ connectionId: id, error });
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BROADCAST_CONCURRENCY, queue.length) }, worker));
+  return result;
+}
+
+function buildContext<Body>(
+  event: WebSocketEvent,
+  lambda: LambdaContext,
+  bindings: RuntimeBindings,
+  body: Body,
+): WebSocketContext<Body> {
+  const rc = event.requestContext;
+  const { management, connections } = bindings;
+  return {
+    routeKey: rc.routeKey,
+    eventType: rc.eventType,
+    connectionId: rc.connectionId,
+    domainName: rc.domainName,
+    stage: rc.stage,
+    requestId: rc.requestId,
+    body,
+    rawBody: event.body,
+    queryStringParameters: event.queryStringParameters ?? {},
+    headers: event.headers ?? {},
+    authorizer: rc.authorizer,
+    event,
+    lambda,
+    connections,
+    send: (data) => management.send(rc.connectionId, serialize(data)),
+    sendTo: (id, data) => management.send(id, serialize(data)),
+    broadcast: (ids, data) => broadcastWith(management, connections, ids, data),
+    disconnect: (id) => management.disconnect(id ?? rc.connectionId),
+    info: (id) => management.info(id ?? rc.connectionId),
+  };
+}
+
+/** The AWS `Bad request body` frame, for when validation runs inside Lambda rather than the gateway. */
+function badRequestBodyFrame(event: WebSocketEvent): string {
+  const rc = event.requestContext;
+  return `{"message" : "Bad request body", "connectionId": "${rc.connectionId}", "messageId": "${rc.messageId ?? ""}"}`;
+}
+
+/**
+ * Build a WebSocket Lambda handler with a typed context: `send`, `broadcast`, `disconnect`,
+ * `info`, the connection table, and a parsed (optionally schema-validated) body. The result
+ * is a plain Lambda handler: it runs unchanged in `switchboard dev` and on AWS Lambda.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { websocketHandler } from "switchboard/runtime";
+ *
+ * const Message = z.object({ action: z.literal("send"), text: z.string().max(500) });
+ *
+ * export const send = websocketHandler({ body: Message }, async (_event, ctx) => {
+ *   const everyone = await ctx.connections.list();
+ *   await ctx.broadcast(everyone.map((c) => c.connectionId), { text: ctx.body.text });
+ * });
+ * ```
+ */
+export function websocketHandler(handler: TypedHandler<unknown>): BuiltHandler;
+export function websocketHandler<S extends StandardSchemaV1>(
+  options: WebSocketHandlerOptions<S>,
+  handler: TypedHandler<StandardSchemaV1.InferOutput<S>>,
+): BuiltHandler;
+export function websocketHandler(
+  optionsOrHandler: WebSocketHandlerOptions<StandardSchemaV1 | undefined> | TypedHandler<unknown>,
+  maybeHandler?: TypedHandler<unknown>,
+): BuiltHandler {
+  const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
+  const handler = (typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler) as TypedHandler<unknown>;
+  const schema = options.body;
+  const built: BuiltHandler = async (event, lambda) => {
+    const gateway = getRuntimeBindings(lambda);
+    const bindings = gateway ?? bindingsFromEvent(event);
+    let body: unknown;
+    if (gateway?.body) {
+      body = gateway.body.value;
+    } else if (schema && event.requestContext.eventType === "MESSAGE") {
+      const checked = await validateBody(schema, event.body);
+      if (!checked.ok) {
+        // On AWS the gateway did not validate (no model): answer as it would have.
+        await bindings.management
+          .send(event.requestContext.connectionId, badRequestBodyFrame(event))
+          .catch(() => undefined);
+        return { statusCode: 400 };
+      }
+      body = checked.value;
+    } else {
+      body = parseBody(event.body);
+    }
+    try {
+      return normalizeResult(await handler(event, buildContext(event, lambda, bindings, body)));
+    } catch (error) {
+      if (Reject.is(error)) {
+        return { statusCode: error.statusCode, ...(error.body !== undefined ? { body: error.body } : {}) };
+      }
+      throw error;
+    }
+  };
+  if (schema) built[BODY_SCHEMA] = schema;
+  return built;
+}
+
+export { buildContext as createWebSocketContext, normalizeResult };
