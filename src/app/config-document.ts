@@ -45,7 +45,10 @@ export function parseConfigDocument(text: string, format: "yaml" | "json"): Conf
     return {
       path: [],
       expected,
-      found: error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, ""),
+      found:
+        error.code === "MULTIPLE_DOCS"
+          ? "more than one document"
+          : error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, ""),
       ...(pos ? { at: { line: pos.line, column: pos.col } } : {}),
     };
   });

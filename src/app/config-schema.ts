@@ -8,7 +8,7 @@ import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "./model.js";
 
 // Each schema's error message is the "expected" half of an issue; issues without one get ""
 // from the parse-level map and are described from zod's own fields (see `translate`).
-const expect = (text: string) => ({ error: text });
+const expecting = (text: string) => ({ error: text });
 
 /** A strict object whose unknown-key issue lists the keys it does allow. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
@@ -19,15 +19,15 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 }
 
 const nonEmpty = (text = "a non-empty string") =>
-  z.string(expect(text)).refine((value) => value.length > 0, expect(text));
+  z.string(expecting(text)).refine((value) => value.length > 0, expecting(text));
 
 const numberIn = (min: number, max: number, text: string) =>
-  z.number(expect(text)).refine((value) => value >= min && value <= max, expect(text));
+  z.number(expecting(text)).refine((value) => value >= min && value <= max, expecting(text));
 
 const integerIn = (min: number, max: number, text: string) =>
   z
-    .number(expect(text))
-    .refine((value) => Number.isInteger(value) && value >= min && value <= max, expect(text));
+    .number(expecting(text))
+    .refine((value) => Number.isInteger(value) && value >= min && value <= max, expecting(text));
 
 const HANDLER_REF = 'a handler reference ("file#export")';
 const STAGE_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -40,9 +40,9 @@ const IDENTITY_SOURCE =
 const timeout = numberIn(0.05, 29, "a number of seconds from 0.05 to 29");
 const memory = integerIn(128, 10240, "a whole number of MB from 128 to 10240");
 const bytes = integerIn(1, Number.MAX_SAFE_INTEGER, "a positive whole number of bytes");
-const environment = z.record(z.string(), z.string(expect("a string")), expect("an object"));
+const environment = z.record(z.string(), z.string(expecting("a string")), expecting("an object"));
 
-const routeSelectionExpression = z.string(expect("a string")).superRefine((value, ctx) => {
+const routeSelectionExpression = z.string(expecting("a string")).superRefine((value, ctx) => {
   try {
     parseRouteSelectionExpression(value);
   } catch (error) {
@@ -56,13 +56,13 @@ const routeSelectionExpression = z.string(expect("a string")).superRefine((value
 
 const body = z.custom<unknown>(
   (value) => typeof value === "string" || isStandardSchema(value),
-  expect('a Standard Schema or a "file#export" reference to one'),
+  expecting('a Standard Schema or a "file#export" reference to one'),
 );
 
 const routeObject = strict({
   handler: nonEmpty(HANDLER_REF),
   method: nonEmpty("a method name").optional(),
-  routeResponse: z.boolean(expect("a boolean (true or false)")).optional(),
+  routeResponse: z.boolean(expecting("a boolean (true or false)")).optional(),
   body: body.optional(),
   timeout: timeout.optional(),
   memory: memory.optional(),
@@ -81,15 +81,15 @@ const authorizer = strict({
   identitySource: z
     .array(
       z
-        .string(expect("a string"))
+        .string(expecting("a string"))
         .refine(
           (value) => IDENTITY_SOURCE.test(value),
-          expect(
+          expecting(
             "route.request.header.<name>, route.request.querystring.<name>, " +
               "stageVariables.<name> or context.<name>",
           ),
         ),
-      expect("an array of identity sources"),
+      expecting("an array of identity sources"),
     )
     .optional(),
 });
@@ -97,8 +97,11 @@ const authorizer = strict({
 const limits = strict({
   messageBytes: bytes.optional(),
   frameBytes: bytes.optional(),
-  idleTimeout: numberIn(Number.MIN_VALUE, 600, "a number of seconds above 0, at most 600")
-    .optional(),
+  idleTimeout: numberIn(
+    Number.MIN_VALUE,
+    600,
+    "a number of seconds above 0, at most 600",
+  ).optional(),
   maxConnectionDuration: numberIn(
     Number.MIN_VALUE,
     7200,
@@ -109,18 +112,18 @@ const limits = strict({
 
 const connections = strict({
   ttl: integerIn(0, Number.MAX_SAFE_INTEGER, "a whole number of seconds, 0 or more").optional(),
-  indexes: z.array(nonEmpty("a field name"), expect("an array of field names")).optional(),
+  indexes: z.array(nonEmpty("a field name"), expecting("an array of field names")).optional(),
 });
 
 /** The config shape of `switchboard.config.ts`, `switchboard.yaml` and `switchboard.json`. */
 export const appConfigSchema = strict({
   name: nonEmpty(),
   stage: z
-    .string(expect("a string"))
-    .refine((value) => STAGE_PATTERN.test(value), expect(STAGE_EXPECTED))
+    .string(expecting("a string"))
+    .refine((value) => STAGE_PATTERN.test(value), expecting(STAGE_EXPECTED))
     .optional(),
   routeSelectionExpression: routeSelectionExpression.optional(),
-  routes: z.record(z.string(), route, expect("an object of routes")),
+  routes: z.record(z.string(), route, expecting("an object of routes")),
   authorizer: authorizer.optional(),
   connections: connections.optional(),
   environment: environment.optional(),
@@ -191,14 +194,23 @@ function translate(issues: readonly z.core.$ZodIssue[], base: DocumentPath, root
     switch (issue.code) {
       case "unrecognized_keys":
         for (const key of issue.keys) {
-          out.push({ path: [...path, key], expected: issue.message, found: `unknown key ${quote(key)}` });
+          out.push({
+            path: [...path, key],
+            expected: issue.message,
+            found: `unknown key ${quote(key)}`,
+          });
         }
         break;
       case "invalid_union": {
         // The branch that got past the type check is the one the author meant.
         const meant = issue.errors.find((branch) => !isTypeMismatch(branch));
         if (meant) out.push(...translate(meant, path, root));
-        else out.push({ path, expected: issue.message || "another type", found: describeValue(value) });
+        else
+          out.push({
+            path,
+            expected: issue.message || "another type",
+            found: describeValue(value),
+          });
         break;
       }
       case "invalid_type":

@@ -1,10 +1,15 @@
 import path from "node:path";
 import { isStandardSchema } from "../runtime/schema.js";
 import { describeValue, isClass, listNames, quote } from "./describe-value.js";
+import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
 import { displayFile } from "./issue-location.js";
 import type { HandlerTarget } from "./model.js";
-import { findExport, type LoadedModule, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
-import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
+import {
+  findExport,
+  type LoadedModule,
+  ModuleBuildError,
+  type ModuleLoader,
+} from "./module-loader.js";
 
 /** Where a reference is resolved from, and how its module is built. */
 export interface RefContext {
@@ -46,7 +51,9 @@ export async function resolveHandler(
     if (typeof value === "function" && !isClass(value)) return { ok: true, value: target };
     return fail(
       "ref",
-      isClass(value) ? `a function (or a "method" to call on ${describeValue(value)})` : "a function",
+      isClass(value)
+        ? `a function (or a "method" to call on ${describeValue(value)})`
+        : "a function",
       describeValue(value),
     );
   }
@@ -128,7 +135,11 @@ async function loadExport(
   return { ok: true, value: { file, name: parsed.export, value } };
 }
 
-function fail(on: RefProblem["on"], expected: string, found: string): { ok: false; problem: RefProblem } {
+function fail(
+  on: RefProblem["on"],
+  expected: string,
+  found: string,
+): { ok: false; problem: RefProblem } {
   return { ok: false, problem: { on, expected, found } };
 }
 

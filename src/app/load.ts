@@ -1,5 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
 import { statSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { isStandardSchema } from "../runtime/schema.js";
@@ -7,7 +7,12 @@ import type { AppConfig, RouteConfig } from "./config.js";
 import { parseConfigDocument } from "./config-document.js";
 import { checkConfigShape, isStageName, STAGE_EXPECTED, valueAt } from "./config-schema.js";
 import { describeValue, listNames, quote } from "./describe-value.js";
-import { type RefContext, type Resolved, resolveHandler, resolveSchemaRef } from "./handler-target.js";
+import {
+  type RefContext,
+  type Resolved,
+  resolveHandler,
+  resolveSchemaRef,
+} from "./handler-target.js";
 import {
   type DocumentPath,
   displayFile,
@@ -110,7 +115,11 @@ export async function loadApp(target: string, options: LoadAppOptions): Promise<
     () => undefined,
   );
   if (isDirectory === undefined) {
-    throw configError(resolved, { path: [], expected: `${lookedFor} or a folder with one`, found: "nothing" });
+    throw configError(resolved, {
+      path: [],
+      expected: `${lookedFor} or a folder with one`,
+      found: "nothing",
+    });
   }
   const file = isDirectory ? findConfigFile(resolved) : resolved;
   if (!file) {
@@ -134,7 +143,8 @@ export async function loadApp(target: string, options: LoadAppOptions): Promise<
   const text = await readFile(file, "utf8");
   const doc = parseConfigDocument(text, format === "switchboard-json" ? "json" : "yaml");
   const source: ConfigSource = { file, format, positions: doc.positionOf };
-  if (doc.syntaxIssues.length > 0) throw new ConfigError(locate(doc.syntaxIssues, source, undefined));
+  if (doc.syntaxIssues.length > 0)
+    throw new ConfigError(locate(doc.syntaxIssues, source, undefined));
   return buildApp(doc.value, source, options, doc.issues);
 }
 
@@ -386,16 +396,25 @@ function nearestPosition(issuePath: DocumentPath, source: ConfigSource): Positio
 /** Depth-first index of every path in the config, in key order. */
 function pathOrder(config: unknown): Map<string, number> {
   const order = new Map<string, number>();
+  const seen = new WeakSet<object>();
   const visit = (value: unknown, at: DocumentPath) => {
     order.set(pathKey(at), order.size);
-    if (value !== null && typeof value === "object" && !isStandardSchema(value)) {
-      for (const [key, child] of Object.entries(value)) {
-        visit(child, [...at, Array.isArray(value) ? Number(key) : key]);
-      }
+    // Only config data: a TypeScript config may hold schemas and other (cyclic) objects.
+    if (!Array.isArray(value) && !isPlainObject(value)) return;
+    if (seen.has(value)) return;
+    seen.add(value);
+    for (const [key, child] of Object.entries(value)) {
+      visit(child, [...at, Array.isArray(value) ? Number(key) : key]);
     }
   };
   visit(config, []);
   return order;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function pathKey(at: DocumentPath): string {
