@@ -64,6 +64,7 @@ export function createProgram(): Command {
     .option("-H, --host <host>", "host to bind", "127.0.0.1")
     .option("-s, --stage <stage>", "stage (overrides the config)")
     .option("--no-watch", "do not reload on file changes")
+    .option("--isolate", "run each function in worker threads (own env, memory limit, hard timeout)")
     .option("--static <dir>", "serve this folder's files over HTTP (default: <app>/public if present)")
     .option("--no-static", "serve no static files")
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
@@ -79,6 +80,7 @@ export function createProgram(): Command {
           host: opts.host,
           ...(opts.stage ? { stage: opts.stage } : {}),
           watch: opts.watch,
+          isolate: opts.isolate === true,
           ...(opts.static === false ? { staticDir: false as const } : typeof opts.static === "string" ? { staticDir: path.resolve(opts.static) } : {}),
         });
       } catch (error) {

@@ -6,7 +6,8 @@ import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
 import { Gateway } from "./gateway.js";
-import { InProcessInvoker } from "./invoker.js";
+import { InProcessInvoker, type Invoker } from "./invoker.js";
+import { IsolatedInvoker } from "./invoker-isolated.js";
 import { staticFiles } from "./static-files.js";
 
 export interface DevServerOptions {
@@ -21,6 +22,11 @@ export interface DevServerOptions {
   /** Folder served as static files (default `<app>/public` when it exists; `false` for none). */
   staticDir?: string | false;
   region?: string;
+  /**
+   * Run each function in worker threads (own environment, heap limit from its memory size,
+   * hard timeout that survives synchronous loops) instead of in this process. Default false.
+   */
+  isolate?: boolean;
 }
 
 export type ReloadReport = { ok: true; app: App; durationMs: number } | { ok: false; error: unknown };
@@ -49,11 +55,21 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #again = false;
   #timer: NodeJS.Timeout | undefined;
 
-  private constructor(options: DevServerOptions, gateway: Gateway, loader: ModuleLoader) {
+  #invoker: Invoker;
+
+  private constructor(options: DevServerOptions, gateway: Gateway, loader: ModuleLoader, invoker: Invoker) {
     super();
     this.options = options;
     this.gateway = gateway;
     this.#loader = loader;
+    this.#invoker = invoker;
+  }
+
+  static #createInvoker(options: DevServerOptions, loader: ModuleLoader, cacheDir: string): Invoker {
+    const region = options.region ? { region: options.region } : {};
+    return options.isolate
+      ? new IsolatedInvoker(loader, { cacheDir, ...region })
+      : new InProcessInvoker(loader, region);
   }
 
   /** Load the app (throws ConfigError on an invalid one) and start serving. */
@@ -63,8 +79,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const cacheDir = DevServer.#cacheDir(options.target);
     const loader = new ModuleLoader({ cacheDir });
     const app = await loadApp(options.target, { loader, ...(options.stage ? { stage: options.stage } : {}) });
-    applyEnvironment(app);
-    const invoker = new InProcessInvoker(loader, options.region ? { region: options.region } : {});
+    if (!options.isolate) applyEnvironment(app);
+    const invoker = DevServer.#createInvoker(options, loader, cacheDir);
     const staticDir =
       options.staticDir === false
         ? undefined
@@ -82,7 +98,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       ...(options.region !== undefined ? { region: options.region } : {}),
       ...(staticDir ? { fallbackRequest: staticFiles(staticDir, reserved) } : {}),
     });
-    const server = new DevServer(options, gateway, loader);
+    const server = new DevServer(options, gateway, loader, invoker);
     const address = await gateway.listen();
     if (options.watch !== false) server.#watch(app);
     return Object.assign(server, { url: address.url, port: address.port, staticDir });
@@ -120,16 +136,21 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   async #reload(): Promise<ReloadReport> {
     const started = performance.now();
     // A fresh loader: the running generation keeps its modules until the swap.
-    const loader = new ModuleLoader({ cacheDir: DevServer.#cacheDir(this.options.target) });
+    const cacheDir = DevServer.#cacheDir(this.options.target);
+    const loader = new ModuleLoader({ cacheDir });
     let report: ReloadReport;
     try {
       const app = await loadApp(this.options.target, {
         loader,
         ...(this.options.stage ? { stage: this.options.stage } : {}),
       });
-      applyEnvironment(app);
-      const invoker = new InProcessInvoker(loader, this.options.region ? { region: this.options.region } : {});
+      if (!this.options.isolate) applyEnvironment(app);
+      const invoker = DevServer.#createInvoker(this.options, loader, cacheDir);
       this.gateway.setApp(app, invoker);
+      const previous = this.#invoker;
+      // Invocations already running finish on the old code; release its workers afterwards.
+      setTimeout(() => void previous.dispose?.(), app.limits.timeoutMs).unref();
+      this.#invoker = invoker;
       this.#loader = loader;
       this.#rewatch(app);
       report = { ok: true, app, durationMs: performance.now() - started };
@@ -168,6 +189,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     await this.#watcher?.close();
     await this.#reloading?.catch(() => undefined);
     await this.gateway.close();
+    await this.#invoker.dispose?.();
     await this.#loader.dispose();
   }
 }

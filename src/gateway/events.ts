@@ -57,7 +57,9 @@ export function buildHandshake(
       continue;
     }
     all[name] = value;
-    (allMulti[name] ??= []).push(value);
+    const values = allMulti[name];
+    if (values) values.push(value);
+    else allMulti[name] = [value];
   }
   const added: Record<string, string> = {
     "X-Amzn-Trace-Id": traceId(client.now),
@@ -87,7 +89,9 @@ export function buildHandshake(
     const multi: Record<string, string[]> = {};
     for (const [key, value] of new URLSearchParams(search)) {
       query[key] = value;
-      (multi[key] ??= []).push(value);
+      const values = multi[key];
+      if (values) values.push(value);
+      else multi[key] = [value];
     }
     handshake.queryStringParameters = query;
     handshake.multiValueQueryStringParameters = multi;

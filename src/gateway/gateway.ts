@@ -388,6 +388,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         functionName: `${app.name}-${app.stage}-${app.authorizer.name}`,
         timeoutMs: app.limits.timeoutMs,
         memoryMb: 128,
+        environment: app.environment,
       };
       const outcome = await gen.invoker.invoke(spec, authEvent, this.#plainBindings, authEvent.requestContext.requestId);
       this.#reportInvoke(facts.connectionId, "$connect (authorizer)", spec, outcome);
@@ -483,7 +484,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       if (code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" && !conn.closing) {
         conn.closing = { code: 1009, reason: "Message too big" };
       }
-      this.emit("error", { connectionId: conn.id, message: error.message, error });
+      // A report, never a throw: EventEmitter throws an "error" nobody listens for (a client's
+      // oversized message would crash the process).
+      if (this.listenerCount("error") > 0) {
+        this.emit("error", { connectionId: conn.id, message: error.message, error });
+      }
     });
     ws.on("close", (code, reasonBuffer) => this.#onClose(conn, code, reasonBuffer.toString()));
   }

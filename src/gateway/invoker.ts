@@ -12,6 +12,8 @@ export interface FunctionSpec {
   functionName: string;
   timeoutMs: number;
   memoryMb: number;
+  /** The function's own environment (app's, then the route's); isolated invokers apply it. */
+  environment: Record<string, string>;
 }
 
 export type InvokeOutcome =
@@ -24,6 +26,8 @@ export interface Invoker {
   invoke(fn: FunctionSpec, event: unknown, bindings: RuntimeBindings, requestId: string): Promise<InvokeOutcome>;
   /** The body schema of a route: from the config, or carried by a `websocketHandler({ body })`. */
   bodySchema(route: Route): Promise<StandardSchemaV1 | undefined>;
+  /** Release what the invoker holds (worker threads); called when it is replaced or the server stops. */
+  dispose?(): Promise<void>;
 }
 
 type Callable = (event: unknown, context: unknown, callback?: (e?: unknown, r?: unknown) => void) => unknown;
@@ -36,6 +40,7 @@ export function functionSpecFor(app: App, route: Route): FunctionSpec {
     functionName: route.functionName ?? `${app.name}-${app.stage}-${slug}`,
     timeoutMs: route.timeoutMs,
     memoryMb: route.memoryMb,
+    environment: { ...app.environment, ...route.environment },
   };
 }
 

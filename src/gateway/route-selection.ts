@@ -80,7 +80,7 @@ export function parseRouteSelectionExpression(expression: string): Part[] {
       if (end < 0) throw new RouteSelectionSyntaxError(expression, i, "unclosed '${'");
       const inner = expression.slice(i + 2, end).trim();
       if (!inner.startsWith(BODY_PREFIX)) {
-        throw new RouteSelectionSyntaxError(expression, i + 2, "expected request.body inside ${...}");
+        throw new RouteSelectionSyntaxError(expression, i + 2, `expected request.body inside $\{...}`);
       }
       flush();
       parts.push({ path: parsePath(expression, i + 2 + BODY_PREFIX.length, inner.slice(BODY_PREFIX.length)) });

@@ -65,9 +65,9 @@ export class MemoryConnectionStore implements ConnectionStore {
     for (const [field, index] of this.#indexes) {
       const value = row[field];
       if (value === undefined) continue;
-      let ids = index.get(value);
-      if (!ids) index.set(value, (ids = new Set()));
-      ids.add(row.connectionId);
+      const ids = index.get(value);
+      if (ids) ids.add(row.connectionId);
+      else index.set(value, new Set([row.connectionId]));
     }
   }
 

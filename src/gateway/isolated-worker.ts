@@ -1,0 +1,72 @@
+// The worker-thread side of the isolated invoker: one function's "Lambda sandbox".
+import { parentPort, workerData } from "node:worker_threads";
+import { ModuleLoader } from "../app/module-loader.js";
+import type { RuntimeBindings } from "../runtime/bindings.js";
+import type { ConnectionInfo } from "../runtime/management.js";
+import { GoneError } from "../runtime/management.js";
+import { InProcessInvoker } from "./invoker.js";
+import { type BindingOp, type FromWorker, serializeError, type ToWorker } from "./isolated-protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("isolated-worker must run in a worker thread");
+const { cacheDir, region } = workerData as { cacheDir: string; region: string };
+const invoker = new InProcessInvoker(new ModuleLoader({ cacheDir }), { region });
+const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+let nextCall = 0;
+
+function call<T>(op: BindingOp, ...args: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const callId = ++nextCall;
+    calls.set(callId, { resolve: resolve as (v: unknown) => void, reject });
+    port?.postMessage({ type: "call", callId, op, args } satisfies FromWorker);
+  });
+}
+
+const bindings: RuntimeBindings = {
+  management: {
+    send: (id, data) => call("send", id, data),
+    disconnect: (id) => call("disconnect", id),
+    info: async (id) => {
+      const raw = await call<{ connectedAt: Date; lastActiveAt: Date; identity: ConnectionInfo["identity"] }>("info", id);
+      return { connectedAt: new Date(raw.connectedAt), lastActiveAt: new Date(raw.lastActiveAt), identity: raw.identity };
+    },
+  },
+  connections: {
+    put: (record) => call("put", record),
+    get: (id) => call("get", id),
+    delete: (id) => call("delete", id),
+    query: (field, value) => call("query", field, value),
+    list: () => call("list"),
+  },
+};
+
+port.on("message", (message: ToWorker) => {
+  if (message.type === "reply") {
+    const pending = calls.get(message.callId);
+    if (!pending) return;
+    calls.delete(message.callId);
+    if (message.ok) pending.resolve(message.value);
+    else if (message.error.name === "GoneException") {
+      const id = /Connection (\S+) is gone/.exec(message.error.message)?.[1] ?? "";
+      pending.reject(new GoneError(id));
+    } else pending.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+    return;
+  }
+  const { id, spec, event, requestId, body } = message;
+  void invoker
+    .invoke(spec, event, body ? { ...bindings, body } : bindings, requestId)
+    .then((outcome) => {
+      const serialized =
+        outcome.kind === "error" ? { ...outcome, error: serializeError(outcome.error) } : outcome;
+      try {
+        port.postMessage({ type: "result", id, outcome: serialized } satisfies FromWorker);
+      } catch (error) {
+        // A result that cannot cross threads (functions, sockets): Lambda could not serialize it either.
+        port.postMessage({
+          type: "result",
+          id,
+          outcome: { kind: "error", error: serializeError(error), durationMs: outcome.durationMs },
+        } satisfies FromWorker);
+      }
+    });
+});
