@@ -504,7 +504,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const text = data.toString();
     const parsed = parseBody(text);
     const key = gen.select(typeof parsed === "string" ? undefined : parsed);
-    const route = gen.routes.get(key) ?? gen.defaultRoute;
+    // $connect/$disconnect are lifecycle routes: a message naming them is not a match.
+    const exact = key === CONNECT || key === DISCONNECT ? undefined : gen.routes.get(key);
+    const route = exact ?? gen.defaultRoute;
     if (this.listenerCount("message") > 0) {
       this.emit("message", { connectionId: conn.id, routeKey: route?.key, bytes: data.length });
     }
