@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    // Builds dist/ for the CLI suite when it is missing or older than src/.
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -32,14 +32,21 @@ type Import = (specifier: string) => Promise<Record<string, unknown>>;
 // It lives in a CommonJS file loaded by Node's own `require`: an `import()` made with
 // `new Function` inside code a test runner evaluated through `vm` (vitest) has no loader behind
 // it and fails with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING.
-let nativeImport: Import | undefined;
+let nativeImport: Promise<Import> | undefined;
 async function importNatively(cacheDir: string, specifier: string) {
-  if (!nativeImport) {
+  // One helper per process, even when several modules build at once.
+  nativeImport ??= (async () => {
     const helper = path.join(cacheDir, "native-import.cjs");
-    await writeFile(helper, "module.exports = (specifier) => import(specifier);\n");
-    nativeImport = createRequire(import.meta.url)(helper) as Import;
-  }
-  return nativeImport(specifier);
+    // Written aside and renamed: another process sharing the cache dir may be reading it.
+    const partial = `${helper}.${process.pid}.tmp`;
+    await writeFile(partial, "module.exports = (specifier) => import(specifier);\n");
+    await rename(partial, helper);
+    return createRequire(import.meta.url)(helper) as Import;
+  })().catch((error: unknown) => {
+    nativeImport = undefined;
+    throw error;
+  });
+  return (await nativeImport)(specifier);
 }
 
 const ownRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -183,9 +190,13 @@ export class ModuleLoader {
     const inputs = Object.keys(result.metafile.inputs)
       .map((input) => path.resolve(cwd, input))
       .filter((input) => !input.includes(`${path.sep}node_modules${path.sep}`));
-    const exports = await importNatively(this.#cacheDir, pathToFileURL(outfile).href);
-    // The code is in memory now; the file is not needed (and would pile up on every reload).
-    await rm(outfile, { force: true });
+    let exports: Record<string, unknown>;
+    try {
+      exports = await importNatively(this.#cacheDir, pathToFileURL(outfile).href);
+    } finally {
+      // The code is in memory now (or failed to load); the file would pile up on every reload.
+      await rm(outfile, { force: true });
+    }
     return { file, exports: { ...exports }, inputs };
   }
 }

@@ -6,6 +6,7 @@ import { ModuleLoader } from "../app/module-loader.js";
 import { ConfigError } from "../errors.js";
 import { DevServer } from "../gateway/dev-server.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
+import { registerBuildCommand } from "./build.js";
 
 const VERSION = "0.1.0";
 
@@ -91,20 +92,31 @@ export function createProgram(): Command {
       attachLogger(server.gateway, { mode });
       const app = server.app;
       const http = server.url.replace(/^ws/, "http");
-      if (mode !== "quiet") {
-        process.stdout.write(`${formatRoutes(app)}\n\n`);
+      const management = `${http}/${app.stage}/@connections/{connectionId}`;
+      const page = server.staticDir ? `${http}/index.html` : undefined;
+      if (mode === "json") {
+        // Every stdout line is JSON in this mode, so the output can be piped to jq.
+        process.stdout.write(
+          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), routes: app.routes.map((r) => r.key) })}\n`,
+        );
+      } else {
+        if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
+        process.stdout.write(
+          [
+            `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,
+            `  @connections: ${management}`,
+            ...(server.staticDir && page ? [`  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`] : []),
+            "",
+          ].join("\n"),
+        );
       }
-      process.stdout.write(
-        [
-          `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,
-          `  @connections: ${http}/${app.stage}/@connections/{connectionId}`,
-          ...(server.staticDir ? [`  page:         ${http}/index.html (${path.relative(process.cwd(), server.staticDir) || "."})`] : []),
-          "",
-        ].join("\n"),
-      );
       server.on("reload", (report) => {
         if (report.ok) {
-          if (mode !== "quiet") process.stdout.write(`reloaded ${report.app.name} in ${Math.round(report.durationMs)}ms\n`);
+          if (mode === "json") {
+            process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "reload", ok: true, durationMs: Math.round(report.durationMs) })}\n`);
+          } else if (mode === "pretty") {
+            process.stdout.write(`reloaded ${report.app.name} in ${Math.round(report.durationMs)}ms\n`);
+          }
         } else {
           process.stderr.write("reload failed; still serving the last good app:\n");
           printError(report.error);
@@ -149,6 +161,7 @@ export function createProgram(): Command {
       }
     });
 
+  registerBuildCommand(program);
   return program;
 }
 
