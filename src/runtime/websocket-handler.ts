@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { type ConnectionStore, MemoryConnectionStore } from "./connection-store.js";
+import { DynamoDbConnectionStore } from "./connection-store-dynamodb.js";
 import { BODY_SCHEMA, getRuntimeBindings, type RuntimeBindings } from "./bindings.js";
 import type { LambdaContext, WebSocketEvent, WebSocketEventType, WebSocketResult } from "./events.js";
 import { type ConnectionInfo, isGone, type Management, serialize } from "./management.js";
@@ -71,7 +72,7 @@ const BROADCAST_CONCURRENCY = 64;
 let lambdaBindings: RuntimeBindings | undefined;
 
 /** Outside a Switchboard gateway (AWS Lambda): the SDK management client built from the event. */
-function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
+export function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
   const { domainName, stage } = event.requestContext;
   const endpoint =
     process.env.SWITCHBOARD_MANAGEMENT_ENDPOINT ??
@@ -81,8 +82,11 @@ function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
     management.endpoint = endpoint;
     lambdaBindings = {
       management,
-      // Replaced by the DynamoDB table when deployed with one (see docs/aws.md).
-      connections: new MemoryConnectionStore({ ttlSeconds: 0, indexes: [] }),
+      // The DynamoDB table when built by `switchboard build` (see docs/aws.md).
+      connections:
+        lambdaBindings?.connections ??
+        DynamoDbConnectionStore.fromEnvironment() ??
+        new MemoryConnectionStore({ ttlSeconds: 0, indexes: [] }),
     };
   }
   return lambdaBindings;

@@ -1,0 +1,203 @@
+import { displayFile, formatDocumentPath } from "../app/issue-location.js";
+import {
+  type App,
+  type BodySchema,
+  CONNECT,
+  type HandlerTarget,
+  type Route,
+} from "../app/model.js";
+import { ConfigError, type ConfigIssue } from "../errors.js";
+
+/** One Lambda function of the build: what it runs and how it is configured. */
+export interface FunctionPlan {
+  /** PascalCase name: the logical ids are `<name>Function`, `<name>FunctionRole`, ... */
+  name: string;
+  /** The authorizer's function, or one serving routes. */
+  kind: "route" | "authorizer";
+  /** Route keys it serves, in app order (empty for the authorizer). */
+  routeKeys: string[];
+  target: HandlerTarget;
+  /** The config-declared body schema the entry validates before calling the handler. */
+  body?: BodySchema;
+  /** The route key the body schema belongs to (inline schemas are read from the config by key). */
+  bodyRouteKey?: string;
+  memoryMb: number;
+  /** Lambda timeout: the longest integration timeout of its routes, rounded up to seconds. */
+  timeoutSeconds: number;
+  /** The app's environment with the routes' own over it (Switchboard's variables are added later). */
+  environment: Record<string, string>;
+}
+
+/** A route and the names its resources get. */
+export interface RoutePlan {
+  route: Route;
+  /** PascalCase name: `<name>Route`, `<name>Integration`, `<name>Permission`, `<name>RouteResponse`. */
+  name: string;
+  /** The {@link FunctionPlan.name} of the function it invokes. */
+  functionName: string;
+}
+
+export interface AppPlan {
+  routes: RoutePlan[];
+  functions: FunctionPlan[];
+}
+
+/**
+ * A CloudFormation-safe PascalCase name for a route key or function name: `$connect` →
+ * `Connect`, `send-message` → `SendMessage`, `chat/join` → `ChatJoin`.
+ *
+ * @example
+ * ```ts
+ * logicalName("$disconnect"); // "Disconnect"
+ * ```
+ */
+export function logicalName(key: string): string {
+  const parts = key.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  if (parts.length === 0) return `Route${Buffer.from(key).toString("hex").toUpperCase()}`;
+  const name = parts.map((part) => part[0]?.toUpperCase() + part.slice(1)).join("");
+  return /^[0-9]/.test(name) ? `Route${name}` : name;
+}
+
+/** Routes served by one function must agree on everything the function is configured with. */
+function groupKey(route: Route): string {
+  const body =
+    route.body === undefined
+      ? null
+      : route.body.kind === "ref"
+        ? `${route.body.file}#${route.body.export}`
+        : `inline:${route.key}`;
+  return JSON.stringify([
+    route.functionName ?? null,
+    route.target.file,
+    route.target.export,
+    route.target.method ?? null,
+    body,
+    route.memoryMb,
+    Object.entries(route.environment).sort(([a], [b]) => (a < b ? -1 : 1)),
+  ]);
+}
+
+/**
+ * Decide the functions of a build: routes with the same handler target (file, export, method),
+ * body schema, memory and environment share one function (fewer cold starts); any difference
+ * gives a route its own. A function is named after its `functionName` when the source format
+ * names one, else after the first route it serves. Throws a {@link ConfigError} naming the file
+ * and routes when two names clash or the authorizer has no `$connect` route to sit on.
+ *
+ * @example
+ * ```ts
+ * const plan = planApp(app);
+ * plan.functions.map((f) => f.name); // ["Connect", "Disconnect", "Send", "Whoami", "Default"]
+ * ```
+ */
+export function planApp(app: App): AppPlan {
+  const issues: ConfigIssue[] = [];
+  const file = displayFile(app.source.file);
+  const issue = (at: (string | number)[], expected: string, found: string) =>
+    issues.push({ file, path: formatDocumentPath(at), expected, found });
+
+  const groups = new Map<string, FunctionPlan>();
+  const functions: FunctionPlan[] = [];
+  const routes: RoutePlan[] = [];
+  for (const route of app.routes) {
+    const key = groupKey(route);
+    let fn = groups.get(key);
+    if (!fn) {
+      fn = {
+        name: logicalName(route.functionName ?? route.key),
+        kind: "route",
+        routeKeys: [],
+        target: route.target,
+        ...(route.body ? { body: route.body, bodyRouteKey: route.key } : {}),
+        memoryMb: route.memoryMb,
+        timeoutSeconds: 1,
+        environment: { ...app.environment, ...route.environment },
+      };
+      groups.set(key, fn);
+      functions.push(fn);
+    }
+    fn.routeKeys.push(route.key);
+    fn.timeoutSeconds = Math.max(fn.timeoutSeconds, Math.ceil(route.timeoutMs / 1000));
+    routes.push({ route, name: logicalName(route.key), functionName: fn.name });
+  }
+
+  if (app.authorizer) {
+    if (!app.routes.some((route) => route.key === CONNECT)) {
+      issue(
+        ["authorizer"],
+        "a $connect route for the authorizer (AWS runs REQUEST authorizers on $connect only)",
+        `no $connect route (routes: ${app.routes.map((r) => r.key).join(", ")})`,
+      );
+    }
+    app.authorizer.identitySource.forEach((source, index) => {
+      if (
+        !/^(route\.request\.(header|querystring)|stageVariables|context)\.[^.\s]+$/.test(source)
+      ) {
+        issue(
+          ["authorizer", "identitySource", index],
+          "route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>",
+          JSON.stringify(source),
+        );
+      }
+    });
+    functions.push({
+      name: "Authorizer",
+      kind: "authorizer",
+      routeKeys: [],
+      target: app.authorizer.target,
+      memoryMb: 256,
+      timeoutSeconds: 10,
+      environment: { ...app.environment },
+    });
+  }
+
+  // Every logical id a route or function will produce must be unique in the template.
+  const owners = new Map<string, { what: string; at: (string | number)[] }>();
+  const claim = (id: string, what: string, at: (string | number)[]) => {
+    const owner = owners.get(id);
+    if (owner && owner.what !== what) {
+      issue(
+        at,
+        `a name whose CloudFormation logical id is unique`,
+        `${JSON.stringify(id)}, also produced by ${owner.what}`,
+      );
+      return;
+    }
+    owners.set(id, { what, at });
+  };
+  for (const id of RESERVED_IDS) claim(id, "Switchboard itself", []);
+  if (app.authorizer) for (const id of AUTHORIZER_IDS) claim(id, "the authorizer", ["authorizer"]);
+  for (const { route, name } of routes) {
+    const what = `route ${JSON.stringify(route.key)}`;
+    for (const suffix of ["Route", "Integration", "Permission", "RouteResponse"]) {
+      claim(`${name}${suffix}`, what, ["routes", route.key]);
+    }
+  }
+  for (const fn of functions) {
+    const what =
+      fn.kind === "authorizer"
+        ? "the authorizer"
+        : `the function of route ${JSON.stringify(fn.routeKeys[0])}`;
+    const at = fn.kind === "authorizer" ? ["authorizer"] : ["routes", fn.routeKeys[0] as string];
+    for (const suffix of ["Function", "FunctionRole", "LogGroup", "ArtifactKey"]) {
+      claim(`${fn.name}${suffix}`, what, at);
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { routes, functions };
+}
+
+/** Logical ids of the resources every build has. */
+const RESERVED_IDS = [
+  "WebSocketApi",
+  "Stage",
+  "ConnectionTable",
+  "ArtifactBucket",
+  "CustomDomain",
+  "CustomDomainCertificate",
+  "CustomDomainMapping",
+  "CustomDomainRecord",
+];
+
+/** Logical ids of the authorizer's own resources (its function's are claimed like any function's). */
+const AUTHORIZER_IDS = ["Authorizer", "AuthorizerPermission"];

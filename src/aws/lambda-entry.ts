@@ -1,0 +1,74 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { attachRuntimeBindings } from "../runtime/bindings.js";
+import type { LambdaContext, WebSocketEvent } from "../runtime/events.js";
+import { validateBody } from "../runtime/schema.js";
+import { methodHandler } from "../runtime/websocket-function.js";
+import { bindingsFromEvent } from "../runtime/websocket-handler.js";
+
+/** What the generated entry of a built function hands to {@link lambdaEntry}. */
+export interface LambdaEntrySpec {
+  /** The export to call, or to call `method` on (looked up through a CommonJS `default` too). */
+  handler: unknown;
+  /** Its name, for messages. */
+  export: string;
+  method?: string;
+  /** A body schema declared in the config (not carried by the handler itself). */
+  body?: StandardSchemaV1;
+}
+
+type Callable = (
+  event: unknown,
+  context: unknown,
+  callback?: (error?: unknown, result?: unknown) => void,
+) => unknown;
+
+/**
+ * The Lambda entry of a function built by `switchboard build`: finds the export (through a
+ * CommonJS module's `default` too, in the generated entry), wraps method routes with `methodHandler`, validates a
+ * config-declared body schema as the dev gateway does (an invalid body gets AWS's
+ * `Bad request body` frame and the handler is not called), and runs callback-style handlers
+ * as promises.
+ *
+ * @example
+ * ```ts
+ * // functions/Send/index.mjs (generated)
+ * import * as mod from "./src/chat.ts";
+ * export const handler = lambdaEntry({ handler: mod.send, export: "send" });
+ * ```
+ */
+export function lambdaEntry(
+  spec: LambdaEntrySpec,
+): (event: WebSocketEvent, context: LambdaContext) => Promise<unknown> {
+  const callable = (
+    spec.method ? methodHandler(spec.handler, spec.method) : spec.handler
+  ) as Callable;
+  if (typeof callable !== "function") {
+    throw new TypeError(`export ${JSON.stringify(spec.export)} is not a function`);
+  }
+  return async (event, context) => {
+    if (spec.body && event.requestContext?.eventType === "MESSAGE") {
+      const checked = await validateBody(spec.body, event.body);
+      const bindings = bindingsFromEvent(event);
+      if (!checked.ok) {
+        const rc = event.requestContext;
+        await bindings.management
+          .send(
+            rc.connectionId,
+            `{"message" : "Bad request body", "connectionId": "${rc.connectionId}", "messageId": "${rc.messageId ?? ""}"}`,
+          )
+          .catch(() => undefined);
+        return { statusCode: 400 };
+      }
+      attachRuntimeBindings(context, { ...bindings, body: { value: checked.value } });
+    }
+    if (callable.length < 3) return callable(event, context);
+    return new Promise((resolve, reject) => {
+      const returned = callable(event, context, (error, result) =>
+        error ? reject(error) : resolve(result),
+      );
+      if (returned && typeof (returned as Promise<unknown>).then === "function") {
+        (returned as Promise<unknown>).then(resolve, reject);
+      }
+    });
+  };
+}
