@@ -7,6 +7,7 @@ import {
   type Node,
   type Pair,
   parseDocument,
+  type Tags,
 } from "yaml";
 import { quote } from "./describe-value.js";
 import type { DocumentPath, Position, RawIssue } from "./issue-location.js";
@@ -32,9 +33,19 @@ export interface ConfigDocument {
  * doc.positionOf(["routes"]); // { line: 2, column: 1 }
  * ```
  */
-export function parseConfigDocument(text: string, format: "yaml" | "json"): ConfigDocument {
+export function parseConfigDocument(
+  text: string,
+  format: "yaml" | "json",
+  options: { customTags?: Tags } = {},
+): ConfigDocument {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: false,
+    prettyErrors: true,
+    // Foreign formats add their own tags (CloudFormation's !Ref, !Sub, ...).
+    ...(options.customTags ? { customTags: options.customTags } : {}),
+  });
   const at = (offset: number): Position => {
     const { line, col } = lines.linePos(offset);
     return { line, column: col };

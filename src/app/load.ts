@@ -33,6 +33,8 @@ import {
   type Limits,
   type Route,
 } from "./model.js";
+import { findForeignConfigFile, FOREIGN_CONFIG_FILES, foreignLoaderFor } from "./loaders/index.js";
+import { isSwitchboardBuild, loadSwitchboardBuild } from "./loaders/switchboard-build.js";
 import { findExport, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
 
 /** Config file names looked for in an app folder, most preferred first. */
@@ -76,7 +78,9 @@ export interface ConfigSource {
 }
 
 /**
- * The first of {@link CONFIG_FILE_NAMES} present in `dir`, as an absolute path.
+ * The first of {@link CONFIG_FILE_NAMES} present in `dir`, as an absolute path; else the first
+ * foreign config (serverless.yml, app.arc, template.yaml, Module.yml, ... in the order of
+ * `FOREIGN_CONFIG_FILES`, see docs/formats.md).
  *
  * @example
  * ```ts
@@ -92,7 +96,7 @@ export function findConfigFile(dir: string): string | undefined {
       // not there: try the next name
     }
   }
-  return undefined;
+  return findForeignConfigFile(dir);
 }
 
 /**
@@ -109,7 +113,7 @@ export function findConfigFile(dir: string): string | undefined {
  */
 export async function loadApp(target: string, options: LoadAppOptions): Promise<App> {
   const resolved = path.resolve(target);
-  const lookedFor = `a config file (${CONFIG_FILE_NAMES.join(", ")})`;
+  const lookedFor = `a config file (${[...CONFIG_FILE_NAMES, ...FOREIGN_CONFIG_FILES].join(", ")})`;
   const isDirectory = await stat(resolved).then(
     (stats) => stats.isDirectory(),
     () => undefined,
@@ -121,6 +125,11 @@ export async function loadApp(target: string, options: LoadAppOptions): Promise<
       found: "nothing",
     });
   }
+  // The output of `switchboard build` (manifest.json + template.json + zips): run what deploys.
+  const buildDir = isDirectory ? resolved : path.basename(resolved) === "manifest.json" ? path.dirname(resolved) : undefined;
+  if (buildDir && isSwitchboardBuild(buildDir)) {
+    return loadSwitchboardBuild(path.join(buildDir, "manifest.json"), options);
+  }
   const file = isDirectory ? findConfigFile(resolved) : resolved;
   if (!file) {
     throw configError(resolved, {
@@ -129,6 +138,10 @@ export async function loadApp(target: string, options: LoadAppOptions): Promise<
       found: `none in ${displayFile(resolved)}`,
     });
   }
+  // serverless.yml, app.arc, template.yaml, Module.yml, ...: each has its own loader.
+  const foreignText = /\.(?:ya?ml|json|arc)$/.test(file) ? await readFile(file, "utf8") : undefined;
+  const foreign = foreignLoaderFor(file, foreignText);
+  if (foreign) return foreign.load(file, foreignText ?? "", options);
   const format = FORMAT_BY_EXTENSION[path.extname(file)];
   if (!format) {
     throw configError(file, {

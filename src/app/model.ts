@@ -25,7 +25,21 @@ export interface App {
   limits: Limits;
 }
 
-export type AppFormat = "switchboard-ts" | "switchboard-yaml" | "switchboard-json" | "object";
+export type AppFormat =
+  | "switchboard-ts"
+  | "switchboard-yaml"
+  | "switchboard-json"
+  | "object"
+  /** serverless.yml / .yaml / .json / .ts / .js (Serverless Framework). */
+  | "serverless"
+  /** app.arc, .arc, arc.json, arc.yaml, package.json#arc (Architect). */
+  | "architect"
+  /** SAM or plain CloudFormation template (template.yaml / .yml / .json). */
+  | "cloudformation"
+  /** LambdaSharp-style module (Module.yml). */
+  | "lambdasharp"
+  /** The output folder of `switchboard build` (manifest.json + template.json + zips). */
+  | "switchboard-build";
 
 /** Which function a route invokes. */
 export interface HandlerTarget {

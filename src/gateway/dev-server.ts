@@ -5,6 +5,7 @@ import { type FSWatcher, watch } from "chokidar";
 import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
+import { type ServedAddress, withServedEnvironment } from "../app/served-environment.js";
 import { Gateway } from "./gateway.js";
 import { InProcessInvoker, type Invoker } from "./invoker.js";
 import { IsolatedInvoker } from "./invoker-isolated.js";
@@ -56,6 +57,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #timer: NodeJS.Timeout | undefined;
 
   #invoker: Invoker;
+  #served: ServedAddress = { host: "127.0.0.1", port: 0 };
 
   private constructor(options: DevServerOptions, gateway: Gateway, loader: ModuleLoader, invoker: Invoker) {
     super();
@@ -79,7 +81,6 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const cacheDir = DevServer.#cacheDir(options.target);
     const loader = new ModuleLoader({ cacheDir });
     const app = await loadApp(options.target, { loader, ...(options.stage ? { stage: options.stage } : {}) });
-    if (!options.isolate) applyEnvironment(app);
     const invoker = DevServer.#createInvoker(options, loader, cacheDir);
     const staticDir =
       options.staticDir === false
@@ -100,6 +101,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     });
     const server = new DevServer(options, gateway, loader, invoker);
     const address = await gateway.listen();
+    // Environment values that name the bound port (Architect's ARC_SANDBOX) are known now.
+    server.#served = { host: address.host, port: address.port };
+    const served = withServedEnvironment(app, server.#served);
+    if (served !== app) gateway.setApp(served, invoker);
+    if (!options.isolate) applyEnvironment(served);
     if (options.watch !== false) server.#watch(app);
     return Object.assign(server, { url: address.url, port: address.port, staticDir });
   }
@@ -140,10 +146,13 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const loader = new ModuleLoader({ cacheDir });
     let report: ReloadReport;
     try {
-      const app = await loadApp(this.options.target, {
-        loader,
-        ...(this.options.stage ? { stage: this.options.stage } : {}),
-      });
+      const app = withServedEnvironment(
+        await loadApp(this.options.target, {
+          loader,
+          ...(this.options.stage ? { stage: this.options.stage } : {}),
+        }),
+        this.#served,
+      );
       if (!this.options.isolate) applyEnvironment(app);
       const invoker = DevServer.#createInvoker(this.options, loader, cacheDir);
       this.gateway.setApp(app, invoker);

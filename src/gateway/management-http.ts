@@ -4,8 +4,11 @@ import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
 import { newId } from "./ids.js";
 
-/** `/@connections/{id}` and `/{stage}/@connections/{id}` (the SDK sends `@` literally). */
-export const MANAGEMENT_PATH = /^\/(?:([^/@]+)\/)?(?:@|%40)connections\/([^/]+)\/?$/;
+/**
+ * `/@connections/{id}` and `/{stage}/@connections/{id}` (the SDK sends `@` literally), and
+ * `/_arc/ws/@connections/{id}`, where `@architect/functions` posts in Sandbox mode.
+ */
+export const MANAGEMENT_PATH = /^\/(?:_arc\/ws\/|([^/@]+)\/)?(?:@|%40)connections\/([^/]+)\/?$/;
 
 /** The part of the gateway the HTTP API drives. */
 export interface ManagementTarget {

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_FILE_NAMES, findConfigFile, loadApp } from "../../src/app/load.js";
+import { FOREIGN_CONFIG_FILES } from "../../src/app/loaders/index.js";
 import { DEFAULT_LIMITS } from "../../src/app/model.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import { ConfigError, formatConfigIssue } from "../../src/errors.js";
@@ -244,11 +245,11 @@ describe("loadApp: problems", () => {
   it("names the folder and the files looked for when there is no config", async () => {
     const dir = await appDir({});
     expect(await problems(dir)).toEqual([
-      `${dir} (root) — expected a config file (${CONFIG_FILE_NAMES.join(", ")}), found none in ${dir}`,
+      `${dir} (root) — expected a config file (${[...CONFIG_FILE_NAMES, ...FOREIGN_CONFIG_FILES].join(", ")}), found none in ${dir}`,
     ]);
     const missing = path.join(dir, "nope");
     expect(await problems(missing)).toEqual([
-      `${missing} (root) — expected a config file (${CONFIG_FILE_NAMES.join(", ")}) or a folder with one, found nothing`,
+      `${missing} (root) — expected a config file (${[...CONFIG_FILE_NAMES, ...FOREIGN_CONFIG_FILES].join(", ")}) or a folder with one, found nothing`,
     ]);
   });
 

@@ -1,0 +1,322 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+import { parseConfigDocument } from "../config-document.js";
+import { describeValue, quote } from "../describe-value.js";
+import type { DocumentPath, Position } from "../issue-location.js";
+import type { LoadAppOptions } from "../load.js";
+import {
+  type App,
+  CONNECT,
+  DEFAULT_ROUTE,
+  DEFAULT_ROUTE_SELECTION_EXPRESSION,
+  DISCONNECT,
+} from "../model.js";
+import { SERVED_HOST, SERVED_PORT } from "../served-environment.js";
+import { type AppDraft, finishApp, type RouteDraft, readMemory, readTimeout } from "./app-draft.js";
+import {
+  type ArcItem,
+  type ArcManifest,
+  type ArcValue,
+  manifestFromData,
+  parseArc,
+} from "./architect-manifest.js";
+import { type PositionOf, SourceIssues } from "./source-issues.js";
+
+/** Architect's defaults (inventory 5): 5 s, 1152 MB. */
+const DEFAULT_TIMEOUT_SECONDS = 5;
+const DEFAULT_MEMORY_MB = 1152;
+/** Sandbox runs as ARC_ENV `testing`; so does the dev gateway's stage for Architect apps. */
+const SANDBOX_STAGE = "testing";
+/** The Sandbox version `@architect/functions` checks for (it needs >= 5). */
+const SANDBOX_VERSION = "8.0.0";
+const LIFECYCLE: Record<string, string> = {
+  connect: CONNECT,
+  disconnect: DISCONNECT,
+  default: DEFAULT_ROUTE,
+};
+const ROUTE_NAME = /^[a-zA-Z0-9/\-._]{1,255}$/;
+const HANDLER_FILES = ["index.mjs", "index.js", "index.cjs", "index.ts", "index.mts"];
+
+/** Where an Architect manifest can be, in Architect's own order of preference. */
+export const ARCHITECT_FILES: readonly string[] = [
+  "app.arc",
+  ".arc",
+  "arc.json",
+  "arc.yaml",
+  "arc.yml",
+];
+
+/**
+ * Read an Architect app (`app.arc`, `.arc`, `arc.json`, `arc.yaml`/`.yml`, or the `arc` /
+ * `architect` key of `package.json`). `@ws` gives `$connect`, `$disconnect` and `$default`
+ * plus one route per item, each handled by `src/ws/<name>/index.{mjs,js,cjs,ts}` (or the
+ * item's `src`). Timeouts and memory come from `@aws` and each function's `config.arc`.
+ * The environment makes `@architect/functions` (`arc.ws.send`, `close`, `info`) talk to the
+ * dev gateway as it talks to Sandbox: `ARC_ENV=testing` and `ARC_SANDBOX` with its port.
+ *
+ * @example
+ * ```ts
+ * const app = await loadArchitect("/app/app.arc", text, { loader });
+ * ```
+ */
+export async function loadArchitect(
+  file: string,
+  text: string,
+  options: LoadAppOptions,
+): Promise<App> {
+  const base = path.basename(file);
+  let manifest: ArcManifest;
+  let issues: SourceIssues;
+  if (base.endsWith(".arc")) {
+    manifest = parseArc(text);
+    issues = new SourceIssues(file, arcPositions(manifest));
+  } else {
+    const doc = parseConfigDocument(text, path.extname(file) === ".json" ? "json" : "yaml");
+    issues = new SourceIssues(file, doc.positionOf);
+    issues.addAll(doc.syntaxIssues);
+    issues.throwIfAny();
+    issues.addAll(doc.issues);
+    if (base === "package.json") {
+      const pkg = doc.value as Record<string, unknown>;
+      const key = pkg.arc !== undefined ? "arc" : "architect";
+      manifest = manifestFromData(pkg[key], [key], issues);
+    } else {
+      manifest = manifestFromData(doc.value, [], issues);
+    }
+  }
+  return new ManifestReader(manifest, issues, options).read();
+}
+
+class ManifestReader {
+  readonly #manifest: ArcManifest;
+  readonly #issues: SourceIssues;
+  readonly #options: LoadAppOptions;
+  readonly #root: string;
+
+  constructor(manifest: ArcManifest, issues: SourceIssues, options: LoadAppOptions) {
+    this.#manifest = manifest;
+    this.#issues = issues;
+    this.#options = options;
+    this.#root = path.dirname(issues.file);
+  }
+
+  async read(): Promise<App> {
+    const name = this.#appName();
+    const aws = this.#settings(this.#manifest.get("aws")?.items ?? []);
+    const defaults = {
+      timeoutSeconds: numberSetting(aws.get("timeout")?.value) ?? DEFAULT_TIMEOUT_SECONDS,
+      memoryMb: readMemory(
+        aws.get("memory")?.value,
+        aws.get("memory")?.at ?? ["aws"],
+        this.#issues,
+        DEFAULT_MEMORY_MB,
+      ),
+    };
+    const timeoutSetting = aws.get("timeout");
+    if (timeoutSetting)
+      readTimeout(timeoutSetting.value, timeoutSetting.at, this.#issues, DEFAULT_TIMEOUT_SECONDS);
+    this.#checkRuntime(aws.get("runtime"));
+
+    const ws = this.#manifest.get("ws");
+    const routes: RouteDraft[] = [];
+    if (ws) {
+      // Architect adds the lifecycle routes that the manifest does not list.
+      const missing = ["connect", "disconnect", "default"].filter(
+        (lifecycle) => !ws.items.some((item) => item.name === lifecycle),
+      );
+      const items: ArcItem[] = [
+        ...missing.map((lifecycle) => ({
+          name: lifecycle,
+          values: [],
+          settings: new Map(),
+          at: [...ws.at, lifecycle],
+        })),
+        ...ws.items,
+      ];
+      for (const item of items) {
+        const route = this.#route(item, defaults);
+        if (route) routes.push(route);
+      }
+    }
+    const stage = SANDBOX_STAGE;
+    const draft: AppDraft = {
+      name,
+      stage,
+      // Architect selects routes by the `action` key, in Sandbox and in AWS.
+      routeSelectionExpression: DEFAULT_ROUTE_SELECTION_EXPRESSION,
+      routes,
+      routesAt: ws?.at ?? [],
+      environment: {
+        ...this.#userEnvironment(),
+        ...this.#sandboxEnvironment(name, this.#options.stage ?? stage),
+      },
+    };
+    if (!ws) this.#issues.add([], "a @ws pragma (this app declares no WebSocket routes)", "none");
+    return finishApp(draft, { issues: this.#issues, format: "architect", options: this.#options });
+  }
+
+  #appName(): string {
+    const app = this.#manifest.get("app");
+    const first = app?.items[0];
+    if (first?.name) return first.name;
+    this.#issues.add(app?.at ?? [], "an app name (@app followed by a name)", "none");
+    return "app";
+  }
+
+  #settings(
+    items: readonly ArcItem[],
+  ): Map<string, { value: ArcValue | undefined; at: DocumentPath; item: ArcItem }> {
+    return new Map(items.map((item) => [item.name, { value: item.values[0], at: item.at, item }]));
+  }
+
+  #add(item: ArcItem | undefined, at: DocumentPath, expected: string, found: string): void {
+    this.#issues.add(at, expected, found, item?.position);
+  }
+
+  #checkRuntime(
+    setting: { value: ArcValue | undefined; at: DocumentPath; item: ArcItem } | undefined,
+  ): void {
+    if (!setting) return;
+    const { value, at, item } = setting;
+    if (typeof value !== "string" || !/^(node|nodejs)/.test(value)) {
+      this.#add(item, at, "a Node.js runtime (nodejs20.x, node, ...)", describeValue(value));
+    }
+  }
+
+  #route(
+    item: ArcItem,
+    defaults: { timeoutSeconds: number; memoryMb: number },
+  ): RouteDraft | undefined {
+    const { name } = item;
+    const { at } = item;
+    if (name.startsWith("$")) {
+      this.#add(
+        item,
+        at,
+        'a route name without "$" (connect, default and disconnect are added for you)',
+        quote(name),
+      );
+      return undefined;
+    }
+    if (!ROUTE_NAME.test(name)) {
+      this.#add(
+        item,
+        at,
+        "a route name of letters, digits, /, -, . and _ (1 to 255 characters)",
+        quote(name),
+      );
+      return undefined;
+    }
+    const src = item.settings.get("src")?.[0];
+    const folder = typeof src === "string" ? src : path.posix.join("src", "ws", name);
+    const dir = path.resolve(this.#root, folder);
+    const handlerFile = HANDLER_FILES.find((candidate) => existsSync(path.join(dir, candidate)));
+    if (!handlerFile) {
+      this.#add(
+        item,
+        item.settings.has("src") ? [...(item.settingsAt ?? at), "src"] : at,
+        `a handler module ${folder}/index.{mjs,js,cjs,ts} for @ws route ${name}`,
+        existsSync(dir) ? `none in ${folder}` : `no folder ${folder}`,
+      );
+      return undefined;
+    }
+    const config = this.#functionConfig(dir);
+    const timeoutSeconds = numberSetting(config.get("timeout")) ?? defaults.timeoutSeconds;
+    const memory = numberSetting(config.get("memory"));
+    return {
+      key: LIFECYCLE[name] ?? name,
+      at,
+      declaredIn: `@ws ${name}`,
+      handler: { ref: `${path.posix.join(folder, handlerFile)}#handler`, at },
+      functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${name.replace(/[^A-Za-z0-9-]/g, "-")}`,
+      routeResponse: false,
+      timeoutMs: readTimeout(timeoutSeconds, at, this.#issues, defaults.timeoutSeconds),
+      memoryMb: readMemory(memory ?? defaults.memoryMb, at, this.#issues, defaults.memoryMb),
+      environment: {},
+    };
+  }
+
+  #appNameSafe(): string {
+    return this.#manifest.get("app")?.items[0]?.name ?? "app";
+  }
+
+  /** A function's own `config.arc` (`@aws timeout 10` / `memory 256`). */
+  #functionConfig(dir: string): Map<string, ArcValue | undefined> {
+    const file = path.join(dir, "config.arc");
+    if (!existsSync(file)) return new Map();
+    const aws = parseArc(readFileSync(file, "utf8")).get("aws")?.items ?? [];
+    return new Map(aws.map((item) => [item.name, item.values[0]]));
+  }
+
+  /**
+   * What Sandbox gives functions so that `@architect/functions` finds it: `ARC_ENV=testing`
+   * (local mode), `ARC_SANDBOX` with the internal port `arc.ws` posts to
+   * (`http://localhost:<port>/_arc/ws/@connections/<id>`, which the gateway serves), and
+   * `ARC_WSS_URL` for clients.
+   */
+  #sandboxEnvironment(name: string, stage: string): Record<string, string> {
+    const port = SERVED_PORT;
+    const sandbox = `{"cwd":${JSON.stringify(this.#root)},"ports":{"http":${port},"_arc":${port}},"version":"${SANDBOX_VERSION}","apiType":"http"}`;
+    return {
+      ...sandboxCredentials(),
+      ARC_ENV: "testing",
+      ARC_APP_NAME: name,
+      ARC_SANDBOX: sandbox,
+      ARC_WSS_URL: `ws://${SERVED_HOST}:${port}/${stage}`,
+    };
+  }
+
+  /** Sandbox's user environment: `.env`, else `prefs.arc` `@env testing`. */
+  #userEnvironment(): Record<string, string> {
+    const dotEnv = path.join(this.#root, ".env");
+    if (existsSync(dotEnv)) {
+      const env: Record<string, string> = {};
+      for (const line of readFileSync(dotEnv, "utf8").split(/\r?\n/)) {
+        const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+        if (match) env[match[1] as string] = (match[2] as string).replace(/^(['"])(.*)\1$/, "$2");
+      }
+      return env;
+    }
+    const prefs = path.join(this.#root, "prefs.arc");
+    if (!existsSync(prefs)) return {};
+    const testing = parseArc(readFileSync(prefs, "utf8"))
+      .get("env")
+      ?.items.find((item) => item.name === "testing");
+    return Object.fromEntries(
+      [...(testing?.settings ?? [])].map(([key, values]) => [key, values.join(" ")]),
+    );
+  }
+}
+
+/**
+ * Sandbox hands functions the developer's AWS credentials, or dummy ones when there are none
+ * (any will do for local emulation); `@architect/functions` needs some to sign its calls.
+ */
+function sandboxCredentials(): Record<string, string> {
+  const { AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE } = process.env;
+  const credentialsFile =
+    AWS_SHARED_CREDENTIALS_FILE ?? path.join(homedir(), ".aws", "credentials");
+  if (AWS_ACCESS_KEY_ID || AWS_PROFILE || existsSync(credentialsFile)) return {};
+  return {
+    AWS_ACCESS_KEY_ID: "arc_dummy_access_key",
+    AWS_SECRET_ACCESS_KEY: "arc_dummy_secret_key",
+  };
+}
+
+/** Positions of `.arc` pragmas and items by their paths (`["ws", "chat"]`). */
+function arcPositions(manifest: ArcManifest): PositionOf {
+  const positions = new Map<string, Position>();
+  for (const [name, pragma] of manifest) {
+    if (pragma.position) positions.set(JSON.stringify([name]), pragma.position);
+    for (const item of pragma.items) {
+      if (item.position && !positions.has(JSON.stringify(item.at)))
+        positions.set(JSON.stringify(item.at), item.position);
+    }
+  }
+  return (at) => positions.get(JSON.stringify(at));
+}
+
+function numberSetting(value: ArcValue | undefined): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}

@@ -1,0 +1,85 @@
+import path from "node:path";
+import { ConfigError, type ConfigIssue } from "../../errors.js";
+import {
+  type DocumentPath,
+  displayFile,
+  formatDocumentPath,
+  type Position,
+  type RawIssue,
+} from "../issue-location.js";
+
+/** Where a path of a foreign config is written; `undefined` when it is not (or not known). */
+export type PositionOf = (at: DocumentPath) => Position | undefined;
+
+/**
+ * The problems a foreign-format loader finds in one file, reported together: located by the
+ * nearest written ancestor of each path, in the order they appear in the file.
+ *
+ * @example
+ * ```ts
+ * const issues = new SourceIssues("/app/serverless.yml", doc.positionOf);
+ * issues.add(["provider", "stage"], "a stage name", 'a number (1)');
+ * issues.throwIfAny(); // ConfigError: serverless.yml:3:3 provider.stage — expected ...
+ * ```
+ */
+export class SourceIssues {
+  readonly file: string;
+  readonly #positionOf: PositionOf | undefined;
+  readonly #issues: RawIssue[] = [];
+  readonly #seen = new Set<string>();
+
+  constructor(file: string, positionOf?: PositionOf) {
+    this.file = path.resolve(file);
+    this.#positionOf = positionOf;
+  }
+
+  get size(): number {
+    return this.#issues.length;
+  }
+
+  add(at: DocumentPath, expected: string, found: string, position?: Position): void {
+    // A value reached twice (a `${self:...}` target, a shared function) is reported once.
+    const key = JSON.stringify([at, expected, found]);
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.#issues.push({ path: at, expected, found, ...(position ? { at: position } : {}) });
+  }
+
+  addAll(issues: readonly RawIssue[]): void {
+    this.#issues.push(...issues);
+  }
+
+  /** Every issue, located and sorted by line (unlocated ones first, in the order found). */
+  located(): ConfigIssue[] {
+    const file = displayFile(this.file);
+    return this.#issues
+      .map((issue, index) => ({ issue, index, at: issue.at ?? this.#nearest(issue.path) }))
+      .sort(
+        (a, b) =>
+          (a.at?.line ?? 0) - (b.at?.line ?? 0) ||
+          (a.at?.column ?? 0) - (b.at?.column ?? 0) ||
+          a.index - b.index,
+      )
+      .map(({ issue, at }) => ({
+        file,
+        ...(at ? { line: at.line, column: at.column } : {}),
+        path: formatDocumentPath(issue.path),
+        expected: issue.expected,
+        found: issue.found,
+      }));
+  }
+
+  /** Throw a {@link ConfigError} with every issue so far, if there is one. */
+  throwIfAny(): void {
+    if (this.#issues.length > 0) throw new ConfigError(this.located());
+  }
+
+  #nearest(at: DocumentPath): Position | undefined {
+    if (!this.#positionOf) return undefined;
+    for (let n = at.length; n >= 0; n--) {
+      const found = this.#positionOf(at.slice(0, n));
+      if (found) return found;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusedStatus, TestClient } from "../helpers/client.js";
+import { type RunningApp, startApp } from "../helpers/server.js";
+
+const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+
+describe("SAM template (template.yaml, simple-websockets-chat-app) under switchboard dev", () => {
+  let app: RunningApp;
+  let stateDir: string;
+  beforeAll(async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= "local";
+    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+    app = await startApp("sam-chat");
+    // Where the fixture keeps connection ids for this gateway (stale ones from a crashed run go).
+    stateDir = path.join(
+      tmpdir(),
+      "switchboard-sam-chat",
+      encodeURIComponent(`127.0.0.1:${app.port}`),
+    );
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await rm(stateDir, { recursive: true, force: true });
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+  });
+
+  it("reads the template: routes, stage parameter, globals, authorizer, route response", () => {
+    expect(app.app.source.format).toBe("cloudformation");
+    expect(app.app.name).toBe("SimpleChatWebSocket");
+    expect(app.app.stage).toBe("Prod");
+    expect(app.app.routes.map((r) => r.key)).toEqual([
+      "$connect",
+      "$disconnect",
+      "sendmessage",
+      "whoami",
+      "$default",
+    ]);
+    const byKey = new Map(app.app.routes.map((r) => [r.key, r]));
+    expect(byKey.get("sendmessage")).toMatchObject({
+      timeoutMs: 20_000,
+      memoryMb: 256,
+      routeResponse: false,
+    });
+    // Lambda's 3 s default (no Globals for AWS::Lambda::Function); the integration allows 5 s.
+    expect(byKey.get("whoami")).toMatchObject({
+      timeoutMs: 3000,
+      memoryMb: 512,
+      routeResponse: true,
+      functionName: "Prod-whoami",
+    });
+    expect(app.app.authorizer).toMatchObject({
+      name: "NameAuthorizer",
+      identitySource: ["route.request.querystring.name"],
+    });
+  });
+
+  it("runs the authorizer: missing name 401, Unauthorized 401, Deny 403", async () => {
+    expect((await refusedStatus(`${app.url}/Prod`)).status).toBe(401);
+    expect((await refusedStatus(`${app.url}/Prod?name=mallory`)).status).toBe(401);
+    expect((await refusedStatus(`${app.url}/Prod?name=eve`)).status).toBe(403);
+  });
+
+  it("answers the two-way route; environment references resolve to the stack's names", async () => {
+    const client = await TestClient.connect(`${app.url}/Prod?name=ann`);
+    const me = await client.ask<Record<string, unknown> & { env: Record<string, string> }>({
+      action: "whoami",
+    });
+    expect(me).toMatchObject({
+      stage: "Prod",
+      functionName: "Prod-whoami",
+      memory: "512",
+      authorizer: { principalId: "ann", name: "ann" },
+    });
+    expect(me.env.API_ID).toMatch(/^[a-z0-9]{10}$/);
+    expect(me.env).toMatchObject({
+      TABLE_NAME: "simplechat_connections",
+      TABLE_ARN: "arn:aws:dynamodb:us-east-1:000000000000:table/simplechat_connections",
+      ENDPOINT: `https://${me.env.API_ID}.execute-api.us-east-1.amazonaws.com/Prod`,
+    });
+    await client.close();
+  });
+
+  it("sends unmatched messages to $default", async () => {
+    const client = await TestClient.connect(`${app.url}?name=bob`);
+    client.send({ action: "nothing-here" });
+    expect(await client.next()).toBe("use sendmessage or whoami");
+    await client.close();
+  });
+
+  it("broadcasts with sendmessage, and $disconnect cleans up", async () => {
+    const names = ["ann", "bob", "cat"];
+    const clients = await Promise.all(
+      names.map((name) => TestClient.connect(`${app.url}/Prod?name=${name}`)),
+    );
+    const [a, b, c] = clients as [TestClient, TestClient, TestClient];
+    a.send({ action: "sendmessage", data: "hello all" });
+    for (const client of clients) expect(await client.next()).toBe("ann: hello all");
+    await c.close();
+    // Once cat's $disconnect has run, a broadcast reaches exactly the two left.
+    await expect
+      .poll(async () =>
+        (await import("node:fs/promises"))
+          .readdir(path.join(stateDir, "simplechat_connections"))
+          .then((f) => f.length),
+      )
+      .toBe(2);
+    b.send({ action: "sendmessage", data: "two of us" });
+    expect(await a.next()).toBe("bob: two of us");
+    expect(await b.next()).toBe("bob: two of us");
+    await Promise.all([a.close(), b.close()]);
+  });
+});
