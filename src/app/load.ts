@@ -68,6 +68,31 @@ export interface LoadAppOptions {
   stage?: string;
   /** Builds and imports TypeScript configs, handlers and schema modules. */
   loader: ModuleLoader;
+  /**
+   * Called with the functions' environment (the app's, then every route's) before any handler
+   * module is imported, so code that reads `process.env` at module top level sees it (in-process).
+   */
+  beforeImport?: (environment: Record<string, string>) => void;
+}
+
+/** String values of an environment-shaped value (anything else is the validator's business). */
+function stringEntries(value: unknown): Record<string, string> {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+/** The environment a raw config gives its functions: the app's, then each route's. */
+function rawEnvironment(config: unknown): Record<string, string> {
+  const env = stringEntries(valueAt(config, ["environment"]));
+  const routes = valueAt(config, ["routes"]);
+  if (routes && typeof routes === "object") {
+    for (const route of Object.values(routes)) {
+      if (route && typeof route === "object") Object.assign(env, stringEntries((route as { environment?: unknown }).environment));
+    }
+  }
+  return env;
 }
 
 /** Where an already-parsed config came from; `positions` locates YAML/JSON issues. */
@@ -126,7 +151,11 @@ export async function loadApp(target: string, options: LoadAppOptions): Promise<
     });
   }
   // The output of `switchboard build` (manifest.json + template.json + zips): run what deploys.
-  const buildDir = isDirectory ? resolved : path.basename(resolved) === "manifest.json" ? path.dirname(resolved) : undefined;
+  const buildDir = isDirectory
+    ? resolved
+    : path.basename(resolved) === "manifest.json"
+      ? path.dirname(resolved)
+      : undefined;
   if (buildDir && isSwitchboardBuild(buildDir)) {
     return loadSwitchboardBuild(path.join(buildDir, "manifest.json"), options);
   }
@@ -222,6 +251,7 @@ async function buildApp(
       found: `${describeValue(options.stage)} from the stage option`,
     });
   }
+  options.beforeImport?.(rawEnvironment(config));
   // Handler checks run even when the shape is wrong, so that one run shows every problem.
   const refs = await resolveRefs(config, { root, loader: options.loader }, issues);
   if (issues.length > 0 || !shape.ok) throw new ConfigError(locate(issues, source, config));

@@ -23,9 +23,12 @@ export class Connection {
     return this.facts.connectionId;
   }
 
+  /** Where failures of queued work go (the chain itself never rejects). */
+  onWorkError: (error: unknown) => void = () => undefined;
+
   /** Queue work behind everything already queued on this connection. */
   enqueue(work: () => Promise<void>): Promise<void> {
-    this.tail = this.tail.then(work, work);
+    this.tail = this.tail.then(work).catch((error: unknown) => this.onWorkError(error));
     return this.tail;
   }
 

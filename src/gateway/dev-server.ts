@@ -37,6 +37,15 @@ interface DevServerEvents {
 }
 
 /** Environment for in-process functions: the app's, then every route's (see docs/dev.md). */
+/** In-process functions see their environment from the first import on (module top level). */
+function environmentHook(options: DevServerOptions) {
+  if (options.isolate) return {};
+  return {
+    beforeImport: (env: Record<string, string>) =>
+      Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, env),
+  };
+}
+
 function applyEnvironment(app: App): void {
   Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, app.environment);
   for (const route of app.routes) Object.assign(process.env, route.environment);
@@ -80,7 +89,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   ): Promise<DevServer & { url: string; port: number; staticDir: string | undefined }> {
     const cacheDir = DevServer.#cacheDir(options.target);
     const loader = new ModuleLoader({ cacheDir });
-    const app = await loadApp(options.target, { loader, ...(options.stage ? { stage: options.stage } : {}) });
+    const app = await loadApp(options.target, {
+      loader,
+      ...environmentHook(options),
+      ...(options.stage ? { stage: options.stage } : {}),
+    });
     const invoker = DevServer.#createInvoker(options, loader, cacheDir);
     const staticDir =
       options.staticDir === false
@@ -149,6 +162,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       const app = withServedEnvironment(
         await loadApp(this.options.target, {
           loader,
+          ...environmentHook(this.options),
           ...(this.options.stage ? { stage: this.options.stage } : {}),
         }),
         this.#served,

@@ -128,6 +128,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   readonly #options: GatewayOptions;
   #generation: Generation;
   #closing = false;
+  /** Tails of closed connections whose queued work ($disconnect included) is still running. */
+  readonly #settling = new Set<Promise<void>>();
   readonly #plainBindings: RuntimeBindings;
 
   constructor(options: GatewayOptions) {
@@ -202,6 +204,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const drained = [...this.#open.values()].map(
       (conn) =>
         new Promise<void>((resolve) => {
+          if (conn.ws.readyState === conn.ws.CLOSED) return resolve();
           conn.ws.once("close", () => resolve());
           conn.close(1001, "Going away");
           setTimeout(() => {
@@ -211,7 +214,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         }),
     );
     await Promise.all(drained);
-    await Promise.all([...this.#open.values()].map((conn) => conn.tail));
+    // $disconnect handlers of every closed connection (queued behind their messages) finish first.
+    await Promise.all([...this.#settling]);
     this.#generation.wss.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
@@ -448,7 +452,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     if (aborted || socket.destroyed) {
       this.#pending.delete(facts.connectionId);
       // $connect ran, so state may exist: clean up as AWS would on a dropped connection.
-      if (connectRoute) this.#invokeDisconnect(gen, facts, 1006, "");
+      if (connectRoute) {
+        this.#invokeDisconnect(gen, facts, 1006, "").catch((error: unknown) =>
+          this.#report({ connectionId: facts.connectionId, message: String(error), error }),
+        );
+      }
       return;
     }
 
@@ -468,6 +476,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
 
   #accept(ws: WebSocket, facts: ConnectionFacts, socket: Duplex, limits: Limits): void {
     const conn = new Connection(facts, ws);
+    conn.onWorkError = (error) =>
+      this.#report({ connectionId: conn.id, message: `queued work failed: ${String(error)}`, error });
     this.#open.set(conn.id, conn);
     guardFrameSize(socket, limits.frameBytes, () => conn.close(1009, "Message too big"));
     const idle = () => {
@@ -484,11 +494,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       if (code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" && !conn.closing) {
         conn.closing = { code: 1009, reason: "Message too big" };
       }
-      // A report, never a throw: EventEmitter throws an "error" nobody listens for (a client's
-      // oversized message would crash the process).
-      if (this.listenerCount("error") > 0) {
-        this.emit("error", { connectionId: conn.id, message: error.message, error });
-      }
+      this.#report({ connectionId: conn.id, message: error.message, error });
     });
     ws.on("close", (code, reasonBuffer) => this.#onClose(conn, code, reasonBuffer.toString()));
   }
@@ -567,6 +573,14 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     }
   }
 
+  /**
+   * A report, never a throw: EventEmitter throws an "error" nobody listens for (a client's
+   * oversized message would crash the process).
+   */
+  #report(report: GatewayEventMap["error"][0]): void {
+    if (this.listenerCount("error") > 0) this.emit("error", report);
+  }
+
   #errorFrame(conn: Connection, frame: string): void {
     try {
       this.postToConnection(conn.id, frame, "error-frame");
@@ -608,7 +622,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const gen = this.#generation;
     if (!gen.disconnectRoute) return;
     // Behind the connection's queued messages, so handlers see events in order.
-    conn.enqueue(async () => this.#invokeDisconnect(gen, conn.facts, statusCode, statusReason));
+    const tail = conn.enqueue(async () => this.#invokeDisconnect(gen, conn.facts, statusCode, statusReason));
+    this.#settling.add(tail);
+    void tail.then(() => this.#settling.delete(tail));
   }
 
   async #invokeDisconnect(gen: Generation, facts: ConnectionFacts, code: number, reason: string): Promise<void> {

@@ -103,7 +103,13 @@ export class IsolatedInvoker implements Invoker {
     requestId: string,
   ): Promise<InvokeOutcome> {
     const started = performance.now();
-    const slot = await this.#acquire(spec);
+    let slot: Slot;
+    try {
+      slot = await this.#acquire(spec);
+    } catch (error) {
+      // Never reject: the gateway turns outcomes into frames and statuses.
+      return { kind: "error", error, durationMs: performance.now() - started };
+    }
     const id = ++this.#nextId;
     const outcome = await new Promise<SerializedOutcome>((resolve) => {
       const timer = setTimeout(() => {

@@ -155,6 +155,12 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     await client.close();
   });
 
+  it("sets the functions' environment before their modules are imported (top-level reads)", async () => {
+    const client = await TestClient.connect(app.url);
+    expect(await client.ask({ action: "topenv" })).toEqual({ topLevel: "seen-at-import" });
+    await client.close();
+  });
+
   it("selects the subprotocol $connect returns; a client that asked gets none otherwise", async () => {
     const client = await TestClient.connect(`${app.url}?protocol=chat.v2`, { protocols: ["chat.v1", "chat.v2"] });
     expect(client.ws.protocol).toBe("chat.v2");

@@ -125,6 +125,9 @@ export async function finishApp(
     });
   }
 
+  options.beforeImport?.(
+    Object.assign({}, draft.environment, ...draft.routes.map((route) => route.environment)),
+  );
   const refContext = { root, loader: options.loader };
   const targets = new Map<RouteDraft, HandlerTarget>();
   let authorizerTarget: HandlerTarget | undefined;
