@@ -20,6 +20,7 @@ export const ERRORS = {
   SB_ERR_BAD_REQUEST_BODY: { message: "Bad request body", status: 400 },
   SB_ERR_TEMPLATE: { message: "Invalid CloudFormation template", status: 500 },
   SB_ERR_BUILD: { message: "Build failed", status: 500 },
+  SB_ERR_DEPLOY: { message: "Deployment failed", status: 500 },
 } as const satisfies Record<
   string,
   { message: string; status: number; type?: string; close?: number }

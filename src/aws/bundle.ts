@@ -109,8 +109,10 @@ export async function bundleFunction(
       logLevel: "silent",
       plugins: [ownPackagePlugin],
       // CommonJS dependencies may `require` Node built-ins; ESM output has no `require`.
+      // Its own binding name: the dev gateway bundles this output again (round trip) with a
+      // banner of its own, and two `import { createRequire as X }` with one X do not load.
       banner: {
-        js: 'import { createRequire as __sbCreateRequire } from "node:module"; const require = __sbCreateRequire(import.meta.url);',
+        js: 'import { createRequire as __sbLambdaCreateRequire } from "node:module"; const require = __sbLambdaCreateRequire(import.meta.url);',
       },
     });
   } catch (error) {

@@ -16,6 +16,8 @@ export {
   connectionTableProperties,
   defaultArtifactKey,
 } from "./compile-template.js";
+export type { DeployOptions, DeployResult } from "./deploy.js";
+export { DeployError, deployAwsApp } from "./deploy.js";
 export type { AppPlan, FunctionPlan, RoutePlan } from "./function-plan.js";
 export { logicalName, planApp } from "./function-plan.js";
 export type { LambdaEntrySpec } from "./lambda-entry.js";

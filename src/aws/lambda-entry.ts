@@ -1,5 +1,10 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { attachRuntimeBindings } from "../runtime/bindings.js";
+import {
+  attachRuntimeBindings,
+  BODY_SCHEMA,
+  getRuntimeBindings,
+  type RuntimeBindings,
+} from "../runtime/bindings.js";
 import type { LambdaContext, WebSocketEvent } from "../runtime/events.js";
 import { validateBody } from "../runtime/schema.js";
 import { methodHandler } from "../runtime/websocket-function.js";
@@ -45,8 +50,13 @@ export function lambdaEntry(
   if (typeof callable !== "function") {
     throw new TypeError(`export ${JSON.stringify(spec.export)} is not a function`);
   }
-  return async (event, context) => {
-    if (spec.body && event.requestContext?.eventType === "MESSAGE") {
+  const entry = async (event: WebSocketEvent, context: LambdaContext): Promise<unknown> => {
+    // Run by a Switchboard gateway (the dev gateway serving a build output), the context carries
+    // its bindings: ctx.send and the connection table go through that gateway, never to AWS.
+    // That gateway also validated the body already: the entry declares the schema (below).
+    const attached = getRuntimeBindings(context);
+    const gateway = attached && !ownBindings.has(attached) ? attached : undefined;
+    if (spec.body && !gateway && event.requestContext?.eventType === "MESSAGE") {
       const checked = await validateBody(spec.body, event.body);
       const bindings = bindingsFromEvent(event);
       if (!checked.ok) {
@@ -59,7 +69,9 @@ export function lambdaEntry(
           .catch(() => undefined);
         return { statusCode: 400 };
       }
-      attachRuntimeBindings(context, { ...bindings, body: { value: checked.value } });
+      const withBody: RuntimeBindings = { ...bindings, body: { value: checked.value } };
+      ownBindings.add(withBody);
+      attachRuntimeBindings(context, withBody);
     }
     if (callable.length < 3) return callable(event, context);
     return new Promise((resolve, reject) => {
@@ -71,4 +83,12 @@ export function lambdaEntry(
       }
     });
   };
+  // The body schema, from the config or carried by a `websocketHandler({ body })`: a gateway
+  // running this bundle validates before invoking, exactly as for the source handler.
+  const schema = spec.body ?? (callable as { [BODY_SCHEMA]?: StandardSchemaV1 })[BODY_SCHEMA];
+  if (schema) (entry as { [BODY_SCHEMA]?: StandardSchemaV1 })[BODY_SCHEMA] = schema;
+  return entry;
 }
+
+/** Bindings this entry attached itself (on AWS): not a gateway's. */
+const ownBindings = new WeakSet<RuntimeBindings>();

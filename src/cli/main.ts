@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.js";
 import { DevServer } from "../gateway/dev-server.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { registerBuildCommand } from "./build.js";
+import { registerDeployCommand } from "./deploy.js";
 
 const VERSION = "0.1.0";
 
@@ -162,6 +163,7 @@ export function createProgram(): Command {
     });
 
   registerBuildCommand(program);
+  registerDeployCommand(program);
   return program;
 }
 

@@ -5,7 +5,12 @@ import { type FSWatcher, watch } from "chokidar";
 import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
-import { type ServedAddress, withServedEnvironment } from "../app/served-environment.js";
+import {
+  SERVED_HOST,
+  SERVED_PORT,
+  type ServedAddress,
+  withServedEnvironment,
+} from "../app/served-environment.js";
 import { Gateway } from "./gateway.js";
 import { InProcessInvoker, type Invoker } from "./invoker.js";
 import { IsolatedInvoker } from "./invoker-isolated.js";
@@ -41,8 +46,13 @@ interface DevServerEvents {
 function environmentHook(options: DevServerOptions) {
   if (options.isolate) return {};
   return {
-    beforeImport: (env: Record<string, string>) =>
-      Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, env),
+    beforeImport: (env: Record<string, string>) => {
+      // Values naming the served address are only known after listen(); they are applied then.
+      const known = Object.entries(env).filter(
+        ([, value]) => !value.includes(SERVED_HOST) && !value.includes(SERVED_PORT),
+      );
+      Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, Object.fromEntries(known));
+    },
   };
 }
 

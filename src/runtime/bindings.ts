@@ -21,9 +21,17 @@ export function getRuntimeBindings(context: unknown): RuntimeBindings | undefine
   return (context as { [RUNTIME_BINDINGS]?: RuntimeBindings })[RUNTIME_BINDINGS];
 }
 
-/** Attach bindings without making them enumerable (plain handlers may log or spread the context). */
+/**
+ * Attach bindings without making them enumerable (plain handlers may log or spread the context).
+ * Configurable, so that a wrapper (the Lambda entry of a built function, run by the dev gateway)
+ * can attach them again with the body it validated.
+ */
 export function attachRuntimeBindings<T extends object>(context: T, bindings: RuntimeBindings): T {
-  Object.defineProperty(context, RUNTIME_BINDINGS, { value: bindings, enumerable: false });
+  Object.defineProperty(context, RUNTIME_BINDINGS, {
+    value: bindings,
+    enumerable: false,
+    configurable: true,
+  });
   return context;
 }
 
