@@ -20,6 +20,8 @@ import {
   type Position,
   type RawIssue,
 } from "./issue-location.js";
+import { FOREIGN_CONFIG_FILES, findForeignConfigFile, foreignLoaderFor } from "./loaders/index.js";
+import { isSwitchboardBuild, loadSwitchboardBuild } from "./loaders/switchboard-build.js";
 import {
   type App,
   type AppFormat,
@@ -33,8 +35,6 @@ import {
   type Limits,
   type Route,
 } from "./model.js";
-import { findForeignConfigFile, FOREIGN_CONFIG_FILES, foreignLoaderFor } from "./loaders/index.js";
-import { isSwitchboardBuild, loadSwitchboardBuild } from "./loaders/switchboard-build.js";
 import { findExport, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
 
 /** Config file names looked for in an app folder, most preferred first. */
@@ -79,7 +79,9 @@ export interface LoadAppOptions {
 function stringEntries(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object" || Array.isArray(value)) return {};
   return Object.fromEntries(
-    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => typeof entry[1] === "string",
+    ),
   );
 }
 
@@ -89,7 +91,8 @@ function rawEnvironment(config: unknown): Record<string, string> {
   const routes = valueAt(config, ["routes"]);
   if (routes && typeof routes === "object") {
     for (const route of Object.values(routes)) {
-      if (route && typeof route === "object") Object.assign(env, stringEntries((route as { environment?: unknown }).environment));
+      if (route && typeof route === "object")
+        Object.assign(env, stringEntries((route as { environment?: unknown }).environment));
     }
   }
   return env;

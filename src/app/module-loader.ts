@@ -91,7 +91,10 @@ const localFilePlugin: esbuild.Plugin = {
         .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
       const prelude: string[] = [];
       for (const name of ["__dirname", "__filename"] as const) {
-        if (text.includes(name) && !new RegExp(`\\b(const|let|var|function)\\s+${name}\\b`).test(text)) {
+        if (
+          text.includes(name) &&
+          !new RegExp(`\\b(const|let|var|function)\\s+${name}\\b`).test(text)
+        ) {
           const value = name === "__dirname" ? path.dirname(args.path) : args.path;
           prelude.push(`var ${name} = ${JSON.stringify(value)};`);
         }

@@ -13,7 +13,10 @@ const VERSION = "0.1.0";
 
 function printError(error: unknown): void {
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  else
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
 }
 
 /** The route table as `switchboard routes` prints it. */
@@ -27,8 +30,14 @@ export function formatRoutes(app: App): string {
     r.body ? (r.body.kind === "ref" ? `${rel(r.body.file)}#${r.body.export}` : "schema") : "-",
   ]);
   const header = ["ROUTE", "HANDLER", "RESPONSE", "TIMEOUT", "BODY"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   const lines = [
     `${app.name} (stage ${app.stage}) — route selection ${app.routeSelectionExpression}`,
     format(header),
@@ -60,14 +69,22 @@ export function createProgram(): Command {
 
   program
     .command("dev")
-    .description("Serve the app like API Gateway (WebSocket + @connections on one port), with hot reload")
+    .description(
+      "Serve the app like API Gateway (WebSocket + @connections on one port), with hot reload",
+    )
     .argument("[app]", "app folder or config file", ".")
     .option("-p, --port <port>", "port", (v) => Number.parseInt(v, 10), 3001)
     .option("-H, --host <host>", "host to bind", "127.0.0.1")
     .option("-s, --stage <stage>", "stage (overrides the config)")
     .option("--no-watch", "do not reload on file changes")
-    .option("--isolate", "run each function in worker threads (own env, memory limit, hard timeout)")
-    .option("--static <dir>", "serve this folder's files over HTTP (default: <app>/public if present)")
+    .option(
+      "--isolate",
+      "run each function in worker threads (own env, memory limit, hard timeout)",
+    )
+    .option(
+      "--static <dir>",
+      "serve this folder's files over HTTP (default: <app>/public if present)",
+    )
     .option("--no-static", "serve no static files")
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
@@ -83,7 +100,11 @@ export function createProgram(): Command {
           ...(opts.stage ? { stage: opts.stage } : {}),
           watch: opts.watch,
           isolate: opts.isolate === true,
-          ...(opts.static === false ? { staticDir: false as const } : typeof opts.static === "string" ? { staticDir: path.resolve(opts.static) } : {}),
+          ...(opts.static === false
+            ? { staticDir: false as const }
+            : typeof opts.static === "string"
+              ? { staticDir: path.resolve(opts.static) }
+              : {}),
         });
       } catch (error) {
         printError(error);
@@ -106,7 +127,11 @@ export function createProgram(): Command {
           [
             `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,
             `  @connections: ${management}`,
-            ...(server.staticDir && page ? [`  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`] : []),
+            ...(server.staticDir && page
+              ? [
+                  `  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`,
+                ]
+              : []),
             "",
           ].join("\n"),
         );
@@ -114,9 +139,13 @@ export function createProgram(): Command {
       server.on("reload", (report) => {
         if (report.ok) {
           if (mode === "json") {
-            process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "reload", ok: true, durationMs: Math.round(report.durationMs) })}\n`);
+            process.stdout.write(
+              `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "reload", ok: true, durationMs: Math.round(report.durationMs) })}\n`,
+            );
           } else if (mode === "pretty") {
-            process.stdout.write(`reloaded ${report.app.name} in ${Math.round(report.durationMs)}ms\n`);
+            process.stdout.write(
+              `reloaded ${report.app.name} in ${Math.round(report.durationMs)}ms\n`,
+            );
           }
         } else {
           process.stderr.write("reload failed; still serving the last good app:\n");
@@ -155,7 +184,9 @@ export function createProgram(): Command {
     .action(async (target: string) => {
       try {
         const app = await loadOnce(target);
-        process.stdout.write(`${path.relative(process.cwd(), app.source.file)}: valid (${app.routes.length} routes)\n`);
+        process.stdout.write(
+          `${path.relative(process.cwd(), app.source.file)}: valid (${app.routes.length} routes)\n`,
+        );
       } catch (error) {
         printError(error);
         process.exitCode = 1;

@@ -35,7 +35,9 @@ export interface DevServerOptions {
   isolate?: boolean;
 }
 
-export type ReloadReport = { ok: true; app: App; durationMs: number } | { ok: false; error: unknown };
+export type ReloadReport =
+  | { ok: true; app: App; durationMs: number }
+  | { ok: false; error: unknown };
 
 interface DevServerEvents {
   reload: [ReloadReport];
@@ -51,13 +53,21 @@ function environmentHook(options: DevServerOptions) {
       const known = Object.entries(env).filter(
         ([, value]) => !value.includes(SERVED_HOST) && !value.includes(SERVED_PORT),
       );
-      Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, Object.fromEntries(known));
+      Object.assign(
+        process.env,
+        { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" },
+        Object.fromEntries(known),
+      );
     },
   };
 }
 
 function applyEnvironment(app: App): void {
-  Object.assign(process.env, { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" }, app.environment);
+  Object.assign(
+    process.env,
+    { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" },
+    app.environment,
+  );
   for (const route of app.routes) Object.assign(process.env, route.environment);
 }
 
@@ -78,7 +88,12 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #invoker: Invoker;
   #served: ServedAddress = { host: "127.0.0.1", port: 0 };
 
-  private constructor(options: DevServerOptions, gateway: Gateway, loader: ModuleLoader, invoker: Invoker) {
+  private constructor(
+    options: DevServerOptions,
+    gateway: Gateway,
+    loader: ModuleLoader,
+    invoker: Invoker,
+  ) {
     super();
     this.options = options;
     this.gateway = gateway;
@@ -86,7 +101,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     this.#invoker = invoker;
   }
 
-  static #createInvoker(options: DevServerOptions, loader: ModuleLoader, cacheDir: string): Invoker {
+  static #createInvoker(
+    options: DevServerOptions,
+    loader: ModuleLoader,
+    cacheDir: string,
+  ): Invoker {
     const region = options.region ? { region: options.region } : {};
     return options.isolate
       ? new IsolatedInvoker(loader, { cacheDir, ...region })
@@ -108,7 +127,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const staticDir =
       options.staticDir === false
         ? undefined
-        : (options.staticDir ?? (existsSync(path.join(app.root, "public")) ? path.join(app.root, "public") : undefined));
+        : (options.staticDir ??
+          (existsSync(path.join(app.root, "public")) ? path.join(app.root, "public") : undefined));
     let gateway: Gateway | undefined;
     const reserved = (pathname: string) => {
       const stage = gateway?.app.stage ?? app.stage;
@@ -135,7 +155,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   static #cacheDir(target: string): string {
     const resolved = path.resolve(target);
-    const dir = existsSync(resolved) && statSync(resolved).isFile() ? path.dirname(resolved) : resolved;
+    const dir =
+      existsSync(resolved) && statSync(resolved).isFile() ? path.dirname(resolved) : resolved;
     return path.join(dir, ".switchboard", "modules");
   }
 

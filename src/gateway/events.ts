@@ -53,7 +53,11 @@ export function buildHandshake(
       forwardedFor = value;
       continue;
     }
-    if (lower === "x-forwarded-port" || lower === "x-forwarded-proto" || lower === "x-amzn-trace-id") {
+    if (
+      lower === "x-forwarded-port" ||
+      lower === "x-forwarded-proto" ||
+      lower === "x-amzn-trace-id"
+    ) {
       continue;
     }
     all[name] = value;
@@ -133,7 +137,11 @@ function requestContext(
 }
 
 /** The `$connect` event: handshake headers, query string (only when present), no body. */
-export function buildConnectEvent(facts: ConnectionFacts, handshake: Handshake, now: number): WebSocketEvent {
+export function buildConnectEvent(
+  facts: ConnectionFacts,
+  handshake: Handshake,
+  now: number,
+): WebSocketEvent {
   const event: WebSocketEvent = {
     headers: handshake.headers,
     multiValueHeaders: handshake.multiValueHeaders,
@@ -171,7 +179,12 @@ export function buildDisconnectEvent(
   reason: string,
   now: number,
 ): WebSocketEvent {
-  const headers = { Host: facts.domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": "" };
+  const headers = {
+    Host: facts.domainName,
+    "x-api-key": "",
+    "X-Forwarded-For": "",
+    "x-restapi": "",
+  };
   return {
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),

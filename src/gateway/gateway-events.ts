@@ -10,7 +10,9 @@ export interface GatewayEventMap {
   /** A function ran. */
   invoke: [InvokeReport];
   /** Data went out to a client. */
-  send: [{ connectionId: string; bytes: number; via: "management" | "route-response" | "error-frame" }];
+  send: [
+    { connectionId: string; bytes: number; via: "management" | "route-response" | "error-frame" },
+  ];
   /** A connection closed; `$disconnect` is invoked after this. */
   disconnect: [{ connectionId: string; code: number; reason: string; durationMs: number }];
   /** An `@connections` request was answered. */

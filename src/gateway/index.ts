@@ -1,11 +1,3 @@
-export type { ConnectionFacts, Handshake } from "./events.js";
-export {
-  buildAuthorizerEvent,
-  buildConnectEvent,
-  buildDisconnectEvent,
-  buildHandshake,
-  buildMessageEvent,
-} from "./events.js";
 export type { DevServerOptions, ReloadReport } from "./dev-server.js";
 export { DevServer, startDevServer } from "./dev-server.js";
 export {
@@ -14,6 +6,14 @@ export {
   internalServerErrorFrame,
   timeoutFrame,
 } from "./error-frames.js";
+export type { ConnectionFacts, Handshake } from "./events.js";
+export {
+  buildAuthorizerEvent,
+  buildConnectEvent,
+  buildDisconnectEvent,
+  buildHandshake,
+  buildMessageEvent,
+} from "./events.js";
 export type { GatewayOptions } from "./gateway.js";
 export { Gateway } from "./gateway.js";
 export type { ConnectReport, GatewayEventMap, InvokeReport } from "./gateway-events.js";

@@ -9,8 +9,18 @@ import type { Route } from "../app/model.js";
 import type { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import { Reject } from "../runtime/reject.js";
-import { type FunctionSpec, InProcessInvoker, type InvokeOutcome, type Invoker } from "./invoker.js";
-import type { FromWorker, SerializedError, SerializedOutcome, ToWorker } from "./isolated-protocol.js";
+import {
+  type FunctionSpec,
+  InProcessInvoker,
+  type InvokeOutcome,
+  type Invoker,
+} from "./invoker.js";
+import type {
+  FromWorker,
+  SerializedError,
+  SerializedOutcome,
+  ToWorker,
+} from "./isolated-protocol.js";
 import { serializeError } from "./isolated-protocol.js";
 
 export interface IsolatedInvokerOptions {
@@ -52,7 +62,9 @@ function workerScript(): Promise<string> {
       logLevel: "silent",
       // The module loader finds this package's own files from its location: keep the source's.
       define: {
-        "import.meta.url": JSON.stringify(pathToFileURL(path.join(here, "..", "app", "module-loader.ts")).href),
+        "import.meta.url": JSON.stringify(
+          pathToFileURL(path.join(here, "..", "app", "module-loader.ts")).href,
+        ),
       },
     });
     return outfile;
@@ -225,7 +237,13 @@ export class IsolatedInvoker implements Invoker {
     }
     const reply = (value: Promise<unknown>) =>
       value.then(
-        (v) => slot.worker.postMessage({ type: "reply", callId: message.callId, ok: true, value: v } satisfies ToWorker),
+        (v) =>
+          slot.worker.postMessage({
+            type: "reply",
+            callId: message.callId,
+            ok: true,
+            value: v,
+          } satisfies ToWorker),
         (error: unknown) =>
           slot.worker.postMessage({
             type: "reply",

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { findExport, type ModuleLoader } from "../app/module-loader.js";
 import type { App, HandlerTarget, Route } from "../app/model.js";
+import { findExport, type ModuleLoader } from "../app/module-loader.js";
 import { attachRuntimeBindings, BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
 import { createLambdaContext } from "../runtime/lambda-context.js";
 import { isStandardSchema } from "../runtime/schema.js";
@@ -23,14 +23,23 @@ export type InvokeOutcome =
 
 /** Runs functions. In-process now; an isolated (worker thread) invoker implements the same. */
 export interface Invoker {
-  invoke(fn: FunctionSpec, event: unknown, bindings: RuntimeBindings, requestId: string): Promise<InvokeOutcome>;
+  invoke(
+    fn: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+  ): Promise<InvokeOutcome>;
   /** The body schema of a route: from the config, or carried by a `websocketHandler({ body })`. */
   bodySchema(route: Route): Promise<StandardSchemaV1 | undefined>;
   /** Release what the invoker holds (worker threads); called when it is replaced or the server stops. */
   dispose?(): Promise<void>;
 }
 
-type Callable = (event: unknown, context: unknown, callback?: (e?: unknown, r?: unknown) => void) => unknown;
+type Callable = (
+  event: unknown,
+  context: unknown,
+  callback?: (e?: unknown, r?: unknown) => void,
+) => unknown;
 
 /** The function name a route runs as when its source did not name it (`chat-dev-send`). */
 export function functionSpecFor(app: App, route: Route): FunctionSpec {
@@ -85,7 +94,9 @@ export class InProcessInvoker implements Invoker {
       const schema = findExport(mod.exports, route.body.export);
       return isStandardSchema(schema) ? schema : undefined;
     }
-    const fn = (await this.resolve(route.target)) as Callable & { [BODY_SCHEMA]?: StandardSchemaV1 };
+    const fn = (await this.resolve(route.target)) as Callable & {
+      [BODY_SCHEMA]?: StandardSchemaV1;
+    };
     return fn[BODY_SCHEMA];
   }
 
@@ -135,7 +146,9 @@ export class InProcessInvoker implements Invoker {
       );
       try {
         const callbackStyle = callable.length >= 3;
-        const returned = callbackStyle ? callable(event, context, finish) : callable(event, context);
+        const returned = callbackStyle
+          ? callable(event, context, finish)
+          : callable(event, context);
         if (returned && typeof (returned as Promise<unknown>).then === "function") {
           (returned as Promise<unknown>).then(
             (result) => finish(undefined, result),

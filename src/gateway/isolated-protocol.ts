@@ -2,7 +2,14 @@ import type { FunctionSpec } from "./invoker.js";
 
 /** Messages between the gateway and an isolated function's worker thread. */
 export type ToWorker =
-  | { type: "invoke"; id: number; spec: FunctionSpec; event: unknown; requestId: string; body?: { value: unknown } }
+  | {
+      type: "invoke";
+      id: number;
+      spec: FunctionSpec;
+      event: unknown;
+      requestId: string;
+      body?: { value: unknown };
+    }
   | { type: "reply"; callId: number; ok: true; value: unknown }
   | { type: "reply"; callId: number; ok: false; error: SerializedError };
 
@@ -47,5 +54,8 @@ export function serializeError(error: unknown): SerializedError {
     }
     return out;
   }
-  return { name: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
+  return {
+    name: "Error",
+    message: typeof error === "string" ? error : (JSON.stringify(error) ?? String(error)),
+  };
 }

@@ -5,7 +5,12 @@ import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
 import { InProcessInvoker } from "./invoker.js";
-import { type BindingOp, type FromWorker, serializeError, type ToWorker } from "./isolated-protocol.js";
+import {
+  type BindingOp,
+  type FromWorker,
+  serializeError,
+  type ToWorker,
+} from "./isolated-protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("isolated-worker must run in a worker thread");
@@ -27,8 +32,16 @@ const bindings: RuntimeBindings = {
     send: (id, data) => call("send", id, data),
     disconnect: (id) => call("disconnect", id),
     info: async (id) => {
-      const raw = await call<{ connectedAt: Date; lastActiveAt: Date; identity: ConnectionInfo["identity"] }>("info", id);
-      return { connectedAt: new Date(raw.connectedAt), lastActiveAt: new Date(raw.lastActiveAt), identity: raw.identity };
+      const raw = await call<{
+        connectedAt: Date;
+        lastActiveAt: Date;
+        identity: ConnectionInfo["identity"];
+      }>("info", id);
+      return {
+        connectedAt: new Date(raw.connectedAt),
+        lastActiveAt: new Date(raw.lastActiveAt),
+        identity: raw.identity,
+      };
     },
   },
   connections: {
@@ -49,7 +62,8 @@ port.on("message", (message: ToWorker) => {
     else if (message.error.name === "GoneException") {
       const id = /Connection (\S+) is gone/.exec(message.error.message)?.[1] ?? "";
       pending.reject(new GoneError(id));
-    } else pending.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+    } else
+      pending.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
     return;
   }
   const { id, spec, event, requestId, body } = message;

@@ -28,7 +28,12 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
   const color = options.color ?? (options.mode === "pretty" && process.stdout.isTTY === true);
   const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const time = () => new Date().toISOString().slice(11, 23);
-  const line = (kind: string, fields: Record<string, unknown>, text: string, level: "info" | "error" = "info") => {
+  const line = (
+    kind: string,
+    fields: Record<string, unknown>,
+    text: string,
+    level: "info" | "error" = "info",
+  ) => {
     if (options.mode === "quiet" && level !== "error") return;
     if (options.mode === "json") {
       write(JSON.stringify({ time: new Date().toISOString(), level, event: kind, ...fields }));
@@ -37,7 +42,10 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     }
   };
   const listeners: Array<[keyof GatewayEventMap, (...args: never[]) => void]> = [];
-  const on = <K extends keyof GatewayEventMap>(event: K, fn: (...args: GatewayEventMap[K]) => void) => {
+  const on = <K extends keyof GatewayEventMap>(
+    event: K,
+    fn: (...args: GatewayEventMap[K]) => void,
+  ) => {
     (gateway.on as (e: K, f: (...args: GatewayEventMap[K]) => void) => Gateway)(event, fn);
     listeners.push([event, fn as unknown as (...args: never[]) => void]);
   };
@@ -50,7 +58,11 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     );
   });
   on("message", (r) => {
-    line("message", { ...r }, `${r.connectionId} ${r.routeKey ?? paint(33, "(no route)")} ${r.bytes}B`);
+    line(
+      "message",
+      { ...r },
+      `${r.connectionId} ${r.routeKey ?? paint(33, "(no route)")} ${r.bytes}B`,
+    );
   });
   on("invoke", (r) => {
     const failed = r.outcome !== "ok";
@@ -71,7 +83,11 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     line("manage", { ...r }, `${r.method} @connections/${r.connectionId} ${r.status}`);
   });
   on("disconnect", (r) => {
-    line("disconnect", { ...r }, `${r.connectionId} ${r.code} ${JSON.stringify(r.reason)} after ${ms(r.durationMs)}`);
+    line(
+      "disconnect",
+      { ...r },
+      `${r.connectionId} ${r.code} ${JSON.stringify(r.reason)} after ${ms(r.durationMs)}`,
+    );
   });
   on("error", (r) => {
     const { error, ...fields } = r;

@@ -16,7 +16,10 @@ export interface ManagementTarget {
   postToConnection(connectionId: string, data: Uint8Array, via: "management"): void;
   info(connectionId: string): Promise<ConnectionInfo>;
   disconnect(connectionId: string): Promise<void>;
-  emit(event: "management", report: { method: string; connectionId: string; status: number }): boolean;
+  emit(
+    event: "management",
+    report: { method: string; connectionId: string; status: number },
+  ): boolean;
 }
 
 function reply(
@@ -96,7 +99,9 @@ export function handleManagementRequest(
       gone(res);
       report(410);
     } else {
-      reply(res, 500, '{"message":"Internal server error"}', { "x-amzn-ErrorType": "InternalServerErrorException" });
+      reply(res, 500, '{"message":"Internal server error"}', {
+        "x-amzn-ErrorType": "InternalServerErrorException",
+      });
       report(500);
     }
   };

@@ -33,7 +33,12 @@ function parsePath(expression: string, start: number, text: string): PathSegment
     const ch = text[i];
     if (ch === ".") {
       const match = /^[A-Za-z0-9_$@:-]+/.exec(text.slice(i + 1));
-      if (!match) throw new RouteSelectionSyntaxError(expression, start + i + 1, "expected a field name after '.'");
+      if (!match)
+        throw new RouteSelectionSyntaxError(
+          expression,
+          start + i + 1,
+          "expected a field name after '.'",
+        );
       segments.push(match[0]);
       i += 1 + match[0].length;
     } else if (ch === "[") {
@@ -80,10 +85,16 @@ export function parseRouteSelectionExpression(expression: string): Part[] {
       if (end < 0) throw new RouteSelectionSyntaxError(expression, i, "unclosed '${'");
       const inner = expression.slice(i + 2, end).trim();
       if (!inner.startsWith(BODY_PREFIX)) {
-        throw new RouteSelectionSyntaxError(expression, i + 2, `expected request.body inside $\{...}`);
+        throw new RouteSelectionSyntaxError(
+          expression,
+          i + 2,
+          `expected request.body inside $\{...}`,
+        );
       }
       flush();
-      parts.push({ path: parsePath(expression, i + 2 + BODY_PREFIX.length, inner.slice(BODY_PREFIX.length)) });
+      parts.push({
+        path: parsePath(expression, i + 2 + BODY_PREFIX.length, inner.slice(BODY_PREFIX.length)),
+      });
       i = end + 1;
       continue;
     }

@@ -25,7 +25,10 @@ export function staticFiles(dir: string, reserved: (pathname: string) => boolean
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const pathname = decodeURIComponent((req.url ?? "/").split("?")[0] as string);
     if (reserved(pathname)) return false;
-    const file = path.resolve(root, `.${pathname.endsWith("/") ? `${pathname}index.html` : pathname}`);
+    const file = path.resolve(
+      root,
+      `.${pathname.endsWith("/") ? `${pathname}index.html` : pathname}`,
+    );
     if (file !== root && !file.startsWith(root + path.sep)) return false;
     // Asynchronous from here on: claim the request, answer 404 if the file is missing.
     stat(file).then(

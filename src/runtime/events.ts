@@ -114,7 +114,11 @@ export interface WebSocketAuthorizerResult {
   principalId: string;
   policyDocument: {
     Version: string;
-    Statement: Array<{ Action: string | string[]; Effect: "Allow" | "Deny"; Resource: string | string[] }>;
+    Statement: Array<{
+      Action: string | string[];
+      Effect: "Allow" | "Deny";
+      Resource: string | string[];
+    }>;
   };
   context?: Record<string, string | number | boolean>;
   usageIdentifierKey?: string;

@@ -1,6 +1,10 @@
 export type { RuntimeBindings } from "./bindings.js";
 export { attachRuntimeBindings, getRuntimeBindings } from "./bindings.js";
-export type { ConnectionRecord, ConnectionStore, ConnectionStoreOptions } from "./connection-store.js";
+export type {
+  ConnectionRecord,
+  ConnectionStore,
+  ConnectionStoreOptions,
+} from "./connection-store.js";
 export { MemoryConnectionStore, NotAnIndexError } from "./connection-store.js";
 export type { DynamoDbConnectionStoreOptions } from "./connection-store-dynamodb.js";
 export { DynamoDbConnectionStore } from "./connection-store-dynamodb.js";

@@ -19,7 +19,9 @@ import { type ConnectionInfo, GoneError, isGone, type Management } from "./manag
 export class SdkManagement implements Management {
   readonly client: ApiGatewayManagementApiClient;
 
-  constructor(options: { endpoint: string; region?: string } | { client: ApiGatewayManagementApiClient }) {
+  constructor(
+    options: { endpoint: string; region?: string } | { client: ApiGatewayManagementApiClient },
+  ) {
     this.client =
       "client" in options
         ? options.client

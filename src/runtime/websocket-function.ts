@@ -23,7 +23,10 @@ export abstract class WebSocketFunction {
   initialize(): void | Promise<void> {}
 }
 
-type Invocable = (event: WebSocketEvent, context: LambdaContext) => Promise<WebSocketResult> | unknown;
+type Invocable = (
+  event: WebSocketEvent,
+  context: LambdaContext,
+) => Promise<WebSocketResult> | unknown;
 
 /** True for ES classes (as opposed to plain functions, which are handlers themselves). */
 export function isClass(value: unknown): value is new () => object {
@@ -76,7 +79,11 @@ export function methodHandler(target: unknown, method: string): BuiltHandler | I
   if (probe && isWebSocketFunction(probe)) {
     return websocketHandler(async (_event, ctx) => {
       const object = await instance();
-      return (object[method] as (body: unknown, c: unknown) => TypedResult).call(object, ctx.body, ctx);
+      return (object[method] as (body: unknown, c: unknown) => TypedResult).call(
+        object,
+        ctx.body,
+        ctx,
+      );
     });
   }
   return async (event: WebSocketEvent, context: LambdaContext) => {

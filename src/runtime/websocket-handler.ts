@@ -1,8 +1,13 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { BODY_SCHEMA, getRuntimeBindings, type RuntimeBindings } from "./bindings.js";
 import { type ConnectionStore, MemoryConnectionStore } from "./connection-store.js";
 import { DynamoDbConnectionStore } from "./connection-store-dynamodb.js";
-import { BODY_SCHEMA, getRuntimeBindings, type RuntimeBindings } from "./bindings.js";
-import type { LambdaContext, WebSocketEvent, WebSocketEventType, WebSocketResult } from "./events.js";
+import type {
+  LambdaContext,
+  WebSocketEvent,
+  WebSocketEventType,
+  WebSocketResult,
+} from "./events.js";
 import { type ConnectionInfo, isGone, type Management, serialize } from "./management.js";
 import { SdkManagement } from "./management-sdk.js";
 import { Reject } from "./reject.js";
@@ -64,7 +69,10 @@ export interface WebSocketHandlerOptions<S extends StandardSchemaV1 | undefined>
 }
 
 /** A Lambda handler built by {@link websocketHandler}. */
-export type BuiltHandler = ((event: WebSocketEvent, context: LambdaContext) => Promise<WebSocketResult>) & {
+export type BuiltHandler = ((
+  event: WebSocketEvent,
+  context: LambdaContext,
+) => Promise<WebSocketResult>) & {
   [BODY_SCHEMA]?: StandardSchemaV1;
 };
 
@@ -76,8 +84,13 @@ export function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
   const { domainName, stage } = event.requestContext;
   const endpoint =
     process.env.SWITCHBOARD_MANAGEMENT_ENDPOINT ??
-    (domainName.endsWith(".amazonaws.com") ? `https://${domainName}/${stage}` : `https://${domainName}`);
-  if (!lambdaBindings || (lambdaBindings.management as SdkManagement & { endpoint?: string }).endpoint !== endpoint) {
+    (domainName.endsWith(".amazonaws.com")
+      ? `https://${domainName}/${stage}`
+      : `https://${domainName}`);
+  if (
+    !lambdaBindings ||
+    (lambdaBindings.management as SdkManagement & { endpoint?: string }).endpoint !== endpoint
+  ) {
     const management = new SdkManagement({ endpoint }) as SdkManagement & { endpoint?: string };
     management.endpoint = endpoint;
     lambdaBindings = {
@@ -196,7 +209,9 @@ export function websocketHandler(
   maybeHandler?: TypedHandler<unknown>,
 ): BuiltHandler {
   const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
-  const handler = (typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler) as TypedHandler<unknown>;
+  const handler = (
+    typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler
+  ) as TypedHandler<unknown>;
   const schema = options.body;
   const built: BuiltHandler = async (event, lambda) => {
     const gateway = getRuntimeBindings(lambda);
@@ -221,7 +236,10 @@ export function websocketHandler(
       return normalizeResult(await handler(event, buildContext(event, lambda, bindings, body)));
     } catch (error) {
       if (Reject.is(error)) {
-        return { statusCode: error.statusCode, ...(error.body !== undefined ? { body: error.body } : {}) };
+        return {
+          statusCode: error.statusCode,
+          ...(error.body !== undefined ? { body: error.body } : {}),
+        };
       }
       throw error;
     }

@@ -32,7 +32,14 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     await client.close();
 
     expect(Object.keys(connect!).sort()).toEqual(
-      ["headers", "isBase64Encoded", "multiValueHeaders", "multiValueQueryStringParameters", "queryStringParameters", "requestContext"].sort(),
+      [
+        "headers",
+        "isBase64Encoded",
+        "multiValueHeaders",
+        "multiValueQueryStringParameters",
+        "queryStringParameters",
+        "requestContext",
+      ].sort(),
     );
     expect(connect!.isBase64Encoded).toBe(false);
     expect(connect!.queryStringParameters).toEqual({ token: "abc", tag: "2" });
@@ -69,7 +76,11 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     expect(Object.keys(message!).sort()).toEqual(["body", "isBase64Encoded", "requestContext"]);
     expect(message!.body).toBe('{"action":"echo","hello":"world"}');
     const mrc = message!.requestContext;
-    expect(mrc).toMatchObject({ routeKey: "echo", eventType: "MESSAGE", connectionId: rc.connectionId });
+    expect(mrc).toMatchObject({
+      routeKey: "echo",
+      eventType: "MESSAGE",
+      connectionId: rc.connectionId,
+    });
     expect(mrc.messageId).toMatch(AWS_ID);
     expect(mrc.requestId).not.toBe(rc.requestId);
     expect(mrc.connectedAt).toBe(rc.connectedAt);
@@ -118,7 +129,9 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     await silent.close();
     await new Promise((r) => setTimeout(r, 100));
     const all = await a.ask<Event[]>({ action: "disconnects" });
-    const second = all.find((e) => e.requestContext.connectionId === c2!.requestContext.connectionId);
+    const second = all.find(
+      (e) => e.requestContext.connectionId === c2!.requestContext.connectionId,
+    );
     expect(second!.requestContext).toMatchObject({
       disconnectStatusCode: 1005,
       disconnectReason: "Client-side close frame status not set",
@@ -162,12 +175,14 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
   });
 
   it("selects the subprotocol $connect returns; a client that asked gets none otherwise", async () => {
-    const client = await TestClient.connect(`${app.url}?protocol=chat.v2`, { protocols: ["chat.v1", "chat.v2"] });
+    const client = await TestClient.connect(`${app.url}?protocol=chat.v2`, {
+      protocols: ["chat.v1", "chat.v2"],
+    });
     expect(client.ws.protocol).toBe("chat.v2");
     await client.close();
-    await expect(TestClient.connect(`${app.url}?protocol=`, { protocols: ["chat.v1"] })).rejects.toThrow(
-      /subprotocol/i,
-    );
+    await expect(
+      TestClient.connect(`${app.url}?protocol=`, { protocols: ["chat.v1"] }),
+    ).rejects.toThrow(/subprotocol/i);
   });
 
   it("answers a plain GET to the WebSocket URL with 426 and unknown paths with 403", async () => {

@@ -39,44 +39,118 @@ describe("event builders", () => {
 
   it("keeps header casing, drops Connection/Upgrade from $connect but not from the authorizer event", () => {
     const handshake = buildHandshake(
-      ["Host", "h", "Connection", "Upgrade", "Upgrade", "websocket", "X-Dup", "1", "X-Dup", "2", "X-Forwarded-For", "10.0.0.1"],
+      [
+        "Host",
+        "h",
+        "Connection",
+        "Upgrade",
+        "Upgrade",
+        "websocket",
+        "X-Dup",
+        "1",
+        "X-Dup",
+        "2",
+        "X-Forwarded-For",
+        "10.0.0.1",
+      ],
       "?a=1&a=2&b=",
       { sourceIp: "1.2.3.4", port: 443, proto: "https", now: 0 },
     );
-    expect(handshake.headers).toMatchObject({ Host: "h", "X-Dup": "2", "X-Forwarded-For": "10.0.0.1, 1.2.3.4", "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https" });
+    expect(handshake.headers).toMatchObject({
+      Host: "h",
+      "X-Dup": "2",
+      "X-Forwarded-For": "10.0.0.1, 1.2.3.4",
+      "X-Forwarded-Port": "443",
+      "X-Forwarded-Proto": "https",
+    });
     expect(handshake.headers).not.toHaveProperty("Connection");
     expect(handshake.headers).not.toHaveProperty("Upgrade");
     expect(handshake.multiValueHeaders["X-Dup"]).toEqual(["1", "2"]);
     expect(handshake.authorizerHeaders).toHaveProperty("Connection", "Upgrade");
     expect(handshake.queryStringParameters).toEqual({ a: "2", b: "" });
     expect(handshake.multiValueQueryStringParameters).toEqual({ a: ["1", "2"], b: [""] });
-    expect(buildHandshake([], "", { sourceIp: "x", port: 1, proto: "http", now: 0 })).not.toHaveProperty("queryStringParameters");
+    expect(
+      buildHandshake([], "", { sourceIp: "x", port: 1, proto: "http", now: 0 }),
+    ).not.toHaveProperty("queryStringParameters");
   });
 
   it("builds the three event types with exactly the fields AWS sends", () => {
-    const handshake = buildHandshake(["Host", "h"], "", { sourceIp: "1.2.3.4", port: 443, proto: "https", now: 0 });
+    const handshake = buildHandshake(["Host", "h"], "", {
+      sourceIp: "1.2.3.4",
+      port: 443,
+      proto: "https",
+      now: 0,
+    });
     const connect = buildConnectEvent(facts, handshake, 1731332735600);
-    expect(Object.keys(connect)).toEqual(["headers", "multiValueHeaders", "requestContext", "isBase64Encoded"]);
+    expect(Object.keys(connect)).toEqual([
+      "headers",
+      "multiValueHeaders",
+      "requestContext",
+      "isBase64Encoded",
+    ]);
     expect(Object.keys(connect.requestContext)).toEqual([
-      "routeKey", "eventType", "extendedRequestId", "requestTime", "messageDirection", "stage",
-      "connectedAt", "requestTimeEpoch", "identity", "requestId", "domainName", "connectionId", "apiId",
+      "routeKey",
+      "eventType",
+      "extendedRequestId",
+      "requestTime",
+      "messageDirection",
+      "stage",
+      "connectedAt",
+      "requestTimeEpoch",
+      "identity",
+      "requestId",
+      "domainName",
+      "connectionId",
+      "apiId",
     ]);
     const message = buildMessageEvent(facts, "chat", '{"action":"chat"}', 1731332746514);
     expect(Object.keys(message)).toEqual(["requestContext", "body", "isBase64Encoded"]);
     expect(message.requestContext.messageId).toMatch(/=$/);
     expect(message.requestContext.requestTime).toBe("11/Nov/2024:13:45:46 +0000");
-    const disconnect = buildDisconnectEvent(facts, 1005, "Client-side close frame status not set", 1731333109875);
-    expect(disconnect.headers).toEqual({ Host: facts.domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": "" });
-    expect(disconnect.multiValueHeaders).toEqual({ Host: [facts.domainName], "x-api-key": [""], "X-Forwarded-For": [""], "x-restapi": [""] });
-    expect(disconnect.requestContext).toMatchObject({ routeKey: "$disconnect", eventType: "DISCONNECT", disconnectStatusCode: 1005, disconnectReason: "Client-side close frame status not set" });
+    const disconnect = buildDisconnectEvent(
+      facts,
+      1005,
+      "Client-side close frame status not set",
+      1731333109875,
+    );
+    expect(disconnect.headers).toEqual({
+      Host: facts.domainName,
+      "x-api-key": "",
+      "X-Forwarded-For": "",
+      "x-restapi": "",
+    });
+    expect(disconnect.multiValueHeaders).toEqual({
+      Host: [facts.domainName],
+      "x-api-key": [""],
+      "X-Forwarded-For": [""],
+      "x-restapi": [""],
+    });
+    expect(disconnect.requestContext).toMatchObject({
+      routeKey: "$disconnect",
+      eventType: "DISCONNECT",
+      disconnectStatusCode: 1005,
+      disconnectReason: "Client-side close frame status not set",
+    });
     expect(disconnect).not.toHaveProperty("body");
   });
 
   it("carries the authorizer context on every event, and builds the authorizer's methodArn", () => {
-    const withAuth = { ...facts, authorizer: { principalId: "u1", integrationLatency: 3, role: "admin" } };
-    expect(buildMessageEvent(withAuth, "x", "{}", 0).requestContext.authorizer).toEqual(withAuth.authorizer);
-    expect(buildDisconnectEvent(withAuth, 1000, "", 0).requestContext.authorizer).toEqual(withAuth.authorizer);
-    const handshake = buildHandshake(["Host", "h"], "?token=t", { sourceIp: "1.2.3.4", port: 443, proto: "https", now: 0 });
+    const withAuth = {
+      ...facts,
+      authorizer: { principalId: "u1", integrationLatency: 3, role: "admin" },
+    };
+    expect(buildMessageEvent(withAuth, "x", "{}", 0).requestContext.authorizer).toEqual(
+      withAuth.authorizer,
+    );
+    expect(buildDisconnectEvent(withAuth, 1000, "", 0).requestContext.authorizer).toEqual(
+      withAuth.authorizer,
+    );
+    const handshake = buildHandshake(["Host", "h"], "?token=t", {
+      sourceIp: "1.2.3.4",
+      port: 443,
+      proto: "https",
+      now: 0,
+    });
     const auth = buildAuthorizerEvent(facts, handshake, "eu-west-1", "123456789012", 0);
     expect(auth.type).toBe("REQUEST");
     expect(auth.methodArn).toBe("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/$connect");

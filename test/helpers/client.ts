@@ -21,7 +21,10 @@ export class TestClient {
   }
 
   /** Connect and wait for the handshake; rejects with the HTTP status when refused. */
-  static connect(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<TestClient> {
+  static connect(
+    url: string,
+    options: ClientOptions & { protocols?: string[] } = {},
+  ): Promise<TestClient> {
     const { protocols, ...rest } = options;
     const ws = new WebSocket(url, protocols, rest);
     const client = new TestClient(ws);
@@ -98,7 +101,10 @@ export class HandshakeRefused extends Error {
 }
 
 /** The status a refused handshake got (fails the test if it was accepted). */
-export async function refusedStatus(url: string, options?: ClientOptions & { protocols?: string[] }): Promise<HandshakeRefused> {
+export async function refusedStatus(
+  url: string,
+  options?: ClientOptions & { protocols?: string[] },
+): Promise<HandshakeRefused> {
   try {
     const client = await TestClient.connect(url, options);
     await client.close();

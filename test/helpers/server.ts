@@ -14,14 +14,19 @@ export type RunningApp = Awaited<ReturnType<typeof DevServer.start>> & {
 };
 
 /** Start `switchboard dev` on a free port for a fixture folder (or any path). */
-export async function startApp(fixture: string, options: Partial<DevServerOptions> = {}): Promise<RunningApp> {
+export async function startApp(
+  fixture: string,
+  options: Partial<DevServerOptions> = {},
+): Promise<RunningApp> {
   const target = path.isAbsolute(fixture) ? fixture : path.join(FIXTURES, fixture);
   const server = await DevServer.start({ target, port: 0, watch: false, ...options });
   return Object.assign(server, { http: server.url.replace(/^ws/, "http") });
 }
 
 /** Copy a fixture to a temp folder (for tests that edit files), with a cleanup function. */
-export async function copyFixture(fixture: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function copyFixture(
+  fixture: string,
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   // Inside the repo so the fixture's bare imports (ws, zod, the AWS SDK) resolve from node_modules.
   const base = path.join(FIXTURES, "..", ".tmp");
   await import("node:fs/promises").then((fs) => fs.mkdir(base, { recursive: true }));

@@ -29,10 +29,13 @@ export const whoami = websocketHandler(async (_event, ctx) => {
 /** `$default`: anything else (unknown actions, text that is not JSON). */
 export const fallback = websocketHandler(async (_event, ctx) => {
   const action =
-    ctx.body && typeof ctx.body === "object" ? (ctx.body as { action?: unknown }).action : undefined;
+    ctx.body && typeof ctx.body === "object"
+      ? (ctx.body as { action?: unknown }).action
+      : undefined;
   await ctx.send({
     type: "error",
-    message: action === undefined ? "messages need an action" : `unknown action "${String(action)}"`,
+    message:
+      action === undefined ? "messages need an action" : `unknown action "${String(action)}"`,
     actions: ["send", "whoami"],
   });
 });
