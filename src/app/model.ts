@@ -23,6 +23,40 @@ export interface App {
   /** Environment variables every function gets (a route's own win). */
   environment: Record<string, string>;
   limits: Limits;
+  /**
+   * DynamoDB tables the app declares (CloudFormation resources, Architect `@tables`), which
+   * `switchboard dev` creates in its local DynamoDB. Absent when there are none.
+   */
+  tables?: TableDeclaration[];
+}
+
+/** A DynamoDB table as declared: what the local DynamoDB creates. */
+export interface TableDeclaration {
+  /** The physical name functions address (`TableName`, or the name the stack would give). */
+  name: string;
+  /** Where it is declared: the logical id (`ConnectionsTable`) or the `@tables` name. */
+  declaredAs: string;
+  /** Key attributes and their types. */
+  attributes: Record<string, TableAttributeType>;
+  key: TableKey;
+  globalIndexes?: TableIndex[];
+  localIndexes?: TableIndex[];
+  /** The TTL attribute (`TimeToLiveSpecification` with `Enabled: true`, Architect `ttl`). */
+  ttlAttribute?: string;
+}
+
+export type TableAttributeType = "S" | "N" | "B";
+
+export interface TableKey {
+  hash: string;
+  range?: string;
+}
+
+export interface TableIndex {
+  name: string;
+  key: TableKey;
+  /** `ALL` unless declared otherwise. */
+  projection: { type: "ALL" | "KEYS_ONLY" | "INCLUDE"; nonKeyAttributes?: string[] };
 }
 
 export type AppFormat =

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
 import * as esbuild from "esbuild";
 
 /** A module as the gateway sees it: its exports and every local file it was built from. */
@@ -38,7 +39,7 @@ async function importNatively(cacheDir: string, specifier: string) {
   nativeImport ??= (async () => {
     const helper = path.join(cacheDir, "native-import.cjs");
     // Written aside and renamed: another process sharing the cache dir may be reading it.
-    const partial = `${helper}.${process.pid}.tmp`;
+    const partial = `${helper}.${process.pid}-${threadId}.tmp`;
     await writeFile(partial, "module.exports = (specifier) => import(specifier);\n");
     await rename(partial, helper);
     return createRequire(import.meta.url)(helper) as Import;
@@ -158,7 +159,8 @@ export class ModuleLoader {
     const hash = createHash("sha1").update(file).digest("hex").slice(0, 10);
     const outfile = path.join(
       this.#cacheDir,
-      `${path.basename(file).replace(/\.[^.]+$/, "")}-${hash}-${process.pid}-${++ModuleLoader.#generation}.mjs`,
+      // Per thread too: each worker thread (--isolate) has its own counter.
+      `${path.basename(file).replace(/\.[^.]+$/, "")}-${hash}-${process.pid}-${threadId}-${++ModuleLoader.#generation}.mjs`,
     );
     let result: esbuild.BuildResult<{ metafile: true; write: true }>;
     try {

@@ -11,11 +11,17 @@ export const SERVED_HOST = "${switchboard:host}";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder in config values, not a template
 export const SERVED_PORT = "${switchboard:port}";
 
+/** The port of the local DynamoDB (when the app declares tables). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder in config values, not a template
+export const SERVED_TABLES_PORT = "${switchboard:tablesPort}";
+
 /** Where the app is served, as a client reaches it. */
 export interface ServedAddress {
   /** The bound host; a wildcard (0.0.0.0, ::) means this machine. */
   host: string;
   port: number;
+  /** The local DynamoDB's port, when one runs (it is always on 127.0.0.1). */
+  tablesPort?: number;
 }
 
 /**
@@ -40,7 +46,10 @@ export function resolveServedEnvironment(
       : served.host;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    out[name] = value.split(SERVED_HOST).join(host).split(SERVED_PORT).join(String(served.port));
+    let filled = value.split(SERVED_HOST).join(host).split(SERVED_PORT).join(String(served.port));
+    if (served.tablesPort !== undefined)
+      filled = filled.split(SERVED_TABLES_PORT).join(String(served.tablesPort));
+    out[name] = filled;
   }
   return out;
 }
@@ -56,7 +65,12 @@ export function resolveServedEnvironment(
  */
 export function withServedEnvironment(app: App, served: ServedAddress): App {
   const hasPlaceholder = (env: Record<string, string>) =>
-    Object.values(env).some((value) => value.includes(SERVED_HOST) || value.includes(SERVED_PORT));
+    Object.values(env).some(
+      (value) =>
+        value.includes(SERVED_HOST) ||
+        value.includes(SERVED_PORT) ||
+        value.includes(SERVED_TABLES_PORT),
+    );
   if (
     !hasPlaceholder(app.environment) &&
     !app.routes.some((route) => hasPlaceholder(route.environment))

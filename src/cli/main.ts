@@ -86,6 +86,10 @@ export function createProgram(): Command {
       "serve this folder's files over HTTP (default: <app>/public if present)",
     )
     .option("--no-static", "serve no static files")
+    .option(
+      "--data <dir>",
+      "keep the local DynamoDB's tables in this folder between runs (default: in memory)",
+    )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
     .action(async (target: string, opts) => {
@@ -100,6 +104,7 @@ export function createProgram(): Command {
           ...(opts.stage ? { stage: opts.stage } : {}),
           watch: opts.watch,
           isolate: opts.isolate === true,
+          ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
           ...(opts.static === false
             ? { staticDir: false as const }
             : typeof opts.static === "string"
@@ -116,10 +121,17 @@ export function createProgram(): Command {
       const http = server.url.replace(/^ws/, "http");
       const management = `${http}/${app.stage}/@connections/{connectionId}`;
       const page = server.staticDir ? `${http}/index.html` : undefined;
+      const tables = server.tables
+        ? {
+            endpoint: server.tables.endpoint,
+            names: (app.tables ?? []).map((t) => t.name),
+            data: server.tables.dataDir ?? "memory",
+          }
+        : undefined;
       if (mode === "json") {
         // Every stdout line is JSON in this mode, so the output can be piped to jq.
         process.stdout.write(
-          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), routes: app.routes.map((r) => r.key) })}\n`,
+          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key) })}\n`,
         );
       } else {
         if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
@@ -127,6 +139,11 @@ export function createProgram(): Command {
           [
             `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,
             `  @connections: ${management}`,
+            ...(tables
+              ? [
+                  `  DynamoDB:     ${tables.endpoint} (${tables.names.join(", ")}; ${tables.data === "memory" ? "in memory" : `data in ${path.relative(process.cwd(), tables.data) || "."}`})`,
+                ]
+              : []),
             ...(server.staticDir && page
               ? [
                   `  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`,

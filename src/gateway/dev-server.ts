@@ -1,5 +1,7 @@
 import { EventEmitter } from "node:events";
 import { existsSync, statSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { homedir } from "node:os";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { loadApp } from "../app/load.js";
@@ -8,12 +10,22 @@ import { ModuleLoader } from "../app/module-loader.js";
 import {
   SERVED_HOST,
   SERVED_PORT,
+  SERVED_TABLES_PORT,
   type ServedAddress,
   withServedEnvironment,
 } from "../app/served-environment.js";
+import { arcServices } from "./arc-services.js";
+import {
+  addInterceptions,
+  devInterceptions,
+  type InterceptRule,
+  installInterception,
+} from "./aws-interception.js";
 import { Gateway } from "./gateway.js";
+import { apiIdFor } from "./ids.js";
 import { InProcessInvoker, type Invoker } from "./invoker.js";
 import { IsolatedInvoker } from "./invoker-isolated.js";
+import { LocalTables } from "./local-tables.js";
 import { staticFiles } from "./static-files.js";
 
 export interface DevServerOptions {
@@ -33,6 +45,11 @@ export interface DevServerOptions {
    * hard timeout that survives synchronous loops) instead of in this process. Default false.
    */
   isolate?: boolean;
+  /**
+   * Folder where the local DynamoDB (started when the app declares tables) keeps its data
+   * between runs. Default: in memory, empty on every start.
+   */
+  dataDir?: string;
 }
 
 export type ReloadReport =
@@ -43,7 +60,14 @@ interface DevServerEvents {
   reload: [ReloadReport];
 }
 
-/** Environment for in-process functions: the app's, then every route's (see docs/dev.md). */
+/** What functions get from the dev server besides the app's environment (see docs/dev.md). */
+interface Surroundings {
+  /** `AWS_REGION`, dummy credentials when the developer has none, the local DynamoDB endpoint. */
+  environment: Record<string, string>;
+  /** Hosts whose requests are redirected to the gateway and the local DynamoDB. */
+  interceptions: InterceptRule[];
+}
+
 /** In-process functions see their environment from the first import on (module top level). */
 function environmentHook(options: DevServerOptions) {
   if (options.isolate) return {};
@@ -51,24 +75,48 @@ function environmentHook(options: DevServerOptions) {
     beforeImport: (env: Record<string, string>) => {
       // Values naming the served address are only known after listen(); they are applied then.
       const known = Object.entries(env).filter(
-        ([, value]) => !value.includes(SERVED_HOST) && !value.includes(SERVED_PORT),
+        ([, value]) =>
+          !value.includes(SERVED_HOST) &&
+          !value.includes(SERVED_PORT) &&
+          !value.includes(SERVED_TABLES_PORT),
       );
       Object.assign(
         process.env,
-        { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" },
+        { AWS_REGION: options.region ?? process.env.AWS_REGION ?? "us-east-1" },
         Object.fromEntries(known),
       );
     },
   };
 }
 
-function applyEnvironment(app: App): void {
-  Object.assign(
-    process.env,
-    { AWS_REGION: process.env.AWS_REGION ?? "us-east-1" },
-    app.environment,
-  );
+/** In-process functions share this process's environment: the app's, then every route's. */
+function applyEnvironment(app: App, surroundings: Surroundings): void {
+  Object.assign(process.env, surroundings.environment, app.environment);
   for (const route of app.routes) Object.assign(process.env, route.environment);
+}
+
+/** Whether the SDKs would find credentials of the developer's (then no dummy ones are set). */
+function hasCredentials(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
+  if (env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) {
+    return true;
+  }
+  const home = homedir();
+  const credentials = env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials");
+  const config = env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config");
+  return existsSync(credentials) || existsSync(config);
+}
+
+/** The AWS environment every function gets (the app's own variables win over it). */
+function awsEnvironment(region: string, tables: LocalTables | undefined): Record<string, string> {
+  return {
+    AWS_REGION: region,
+    ...(hasCredentials()
+      ? {}
+      : { AWS_ACCESS_KEY_ID: "switchboard-local", AWS_SECRET_ACCESS_KEY: "switchboard-local" }),
+    // SDK v3 and the AWS CLI honour it; every SDK is caught by the interception as well.
+    ...(tables ? { AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint } : {}),
+  };
 }
 
 /**
@@ -87,35 +135,59 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   #invoker: Invoker;
   #served: ServedAddress = { host: "127.0.0.1", port: 0 };
+  readonly #surroundings: Surroundings;
+  #tables: LocalTables | undefined;
+  #removeInterceptions: (() => void) | undefined;
+  /** Variables this server put in `process.env` (in-process mode), removed again on close. */
+  readonly #ownEnvironment: Record<string, string> = {};
 
   private constructor(
     options: DevServerOptions,
     gateway: Gateway,
     loader: ModuleLoader,
     invoker: Invoker,
+    surroundings: Surroundings,
+    tables: LocalTables | undefined,
   ) {
     super();
     this.options = options;
     this.gateway = gateway;
     this.#loader = loader;
     this.#invoker = invoker;
+    this.#surroundings = surroundings;
+    this.#tables = tables;
   }
 
   static #createInvoker(
     options: DevServerOptions,
     loader: ModuleLoader,
     cacheDir: string,
+    surroundings: Surroundings,
   ): Invoker {
     const region = options.region ? { region: options.region } : {};
     return options.isolate
-      ? new IsolatedInvoker(loader, { cacheDir, ...region })
+      ? new IsolatedInvoker(loader, {
+          cacheDir,
+          ...region,
+          // Read when each worker starts: known once the gateway and the tables listen.
+          environment: () => surroundings.environment,
+          interceptions: () => surroundings.interceptions,
+        })
       : new InProcessInvoker(loader, region);
+  }
+
+  /** The local DynamoDB, when the app declares tables (`endpoint`, `port`, `dataDir`). */
+  get tables(): LocalTables | undefined {
+    return this.#tables;
   }
 
   /** Load the app (throws ConfigError on an invalid one) and start serving. */
   static async start(
     options: DevServerOptions,
   ): Promise<DevServer & { url: string; port: number; staticDir: string | undefined }> {
+    // Before any handler module loads, so code that keeps a reference to `https.request`
+    // gets the intercepting one.
+    installInterception();
     const cacheDir = DevServer.#cacheDir(options.target);
     const loader = new ModuleLoader({ cacheDir });
     const app = await loadApp(options.target, {
@@ -123,34 +195,104 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       ...environmentHook(options),
       ...(options.stage ? { stage: options.stage } : {}),
     });
-    const invoker = DevServer.#createInvoker(options, loader, cacheDir);
-    const staticDir =
-      options.staticDir === false
-        ? undefined
-        : (options.staticDir ??
-          (existsSync(path.join(app.root, "public")) ? path.join(app.root, "public") : undefined));
-    let gateway: Gateway | undefined;
-    const reserved = (pathname: string) => {
-      const stage = gateway?.app.stage ?? app.stage;
-      return pathname === "/" || pathname === `/${stage}` || pathname === `/${stage}/`;
-    };
-    gateway = new Gateway({
-      app,
-      invoker,
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.host !== undefined ? { host: options.host } : {}),
-      ...(options.region !== undefined ? { region: options.region } : {}),
-      ...(staticDir ? { fallbackRequest: staticFiles(staticDir, reserved) } : {}),
+    const surroundings: Surroundings = { environment: {}, interceptions: [] };
+    const tables = app.tables?.length ? await DevServer.#startTables(options, app) : undefined;
+    try {
+      const invoker = DevServer.#createInvoker(options, loader, cacheDir, surroundings);
+      const staticDir =
+        options.staticDir === false
+          ? undefined
+          : (options.staticDir ??
+            (existsSync(path.join(app.root, "public"))
+              ? path.join(app.root, "public")
+              : undefined));
+      let gateway: Gateway | undefined;
+      const reserved = (pathname: string) => {
+        const stage = gateway?.app.stage ?? app.stage;
+        return pathname === "/" || pathname === `/${stage}` || pathname === `/${stage}/`;
+      };
+      // Sandbox's `_arc/ssm` (how arc.tables() finds table names), then static files.
+      const arc = arcServices(() => (gateway as Gateway).app);
+      const files = staticDir ? staticFiles(staticDir, reserved) : undefined;
+      const fallbackRequest = (req: IncomingMessage, res: ServerResponse) =>
+        arc(req, res) || (files?.(req, res) ?? false);
+      gateway = new Gateway({
+        app,
+        invoker,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
+        ...(options.region !== undefined ? { region: options.region } : {}),
+        fallbackRequest,
+      });
+      const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
+      const address = await gateway.listen();
+      // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
+      server.#served = {
+        host: address.host,
+        port: address.port,
+        ...(tables ? { tablesPort: tables.port } : {}),
+      };
+      server.#surround(app);
+      const served = withServedEnvironment(app, server.#served);
+      if (served !== app) gateway.setApp(served, invoker);
+      if (!options.isolate) server.#applyEnvironment(served);
+      if (options.watch !== false) server.#watch(app);
+      return Object.assign(server, { url: address.url, port: address.port, staticDir });
+    } catch (error) {
+      await tables?.close();
+      throw error;
+    }
+  }
+
+  static async #startTables(options: DevServerOptions, app: App): Promise<LocalTables> {
+    const tables = await LocalTables.start(options.dataDir ? { dataDir: options.dataDir } : {});
+    try {
+      await tables.ensure(app.tables ?? []);
+    } catch (error) {
+      await tables.close();
+      throw error;
+    }
+    return tables;
+  }
+
+  /**
+   * (Re)compute what functions get from the server: the AWS environment, and the hosts
+   * redirected to the gateway and the local DynamoDB, registered in this process (in-process
+   * functions) and handed to the workers started from now on (`--isolate`).
+   */
+  #surround(app: App): void {
+    const region = this.gateway.region;
+    const bound = this.#served.host;
+    const hostname = bound === "0.0.0.0" || bound === "::" || bound === "" ? "127.0.0.1" : bound;
+    this.#surroundings.environment = awsEnvironment(region, this.#tables);
+    this.#surroundings.interceptions = devInterceptions({
+      apiId: apiIdFor(app.name),
+      region,
+      gateway: { hostname, port: this.#served.port },
+      ...(this.#tables ? { dynamodb: { hostname: "127.0.0.1", port: this.#tables.port } } : {}),
     });
-    const server = new DevServer(options, gateway, loader, invoker);
-    const address = await gateway.listen();
-    // Environment values that name the bound port (Architect's ARC_SANDBOX) are known now.
-    server.#served = { host: address.host, port: address.port };
-    const served = withServedEnvironment(app, server.#served);
-    if (served !== app) gateway.setApp(served, invoker);
-    if (!options.isolate) applyEnvironment(served);
-    if (options.watch !== false) server.#watch(app);
-    return Object.assign(server, { url: address.url, port: address.port, staticDir });
+    this.#removeInterceptions?.();
+    this.#removeInterceptions = addInterceptions(this.#surroundings.interceptions);
+  }
+
+  #applyEnvironment(app: App): void {
+    for (const [name, value] of Object.entries(this.#surroundings.environment)) {
+      if (process.env[name] === undefined || this.#ownEnvironment[name] === process.env[name]) {
+        this.#ownEnvironment[name] = value;
+      }
+    }
+    applyEnvironment(app, this.#surroundings);
+  }
+
+  /** Tables declared while serving are created (the local DynamoDB starts if it must). */
+  async #syncTables(app: App): Promise<void> {
+    if (!app.tables?.length) return;
+    if (this.#tables) {
+      await this.#tables.ensure(app.tables);
+      return;
+    }
+    this.#tables = await DevServer.#startTables(this.options, app);
+    this.#served = { ...this.#served, tablesPort: this.#tables.port };
   }
 
   static #cacheDir(target: string): string {
@@ -190,16 +332,16 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const loader = new ModuleLoader({ cacheDir });
     let report: ReloadReport;
     try {
-      const app = withServedEnvironment(
-        await loadApp(this.options.target, {
-          loader,
-          ...environmentHook(this.options),
-          ...(this.options.stage ? { stage: this.options.stage } : {}),
-        }),
-        this.#served,
-      );
-      if (!this.options.isolate) applyEnvironment(app);
-      const invoker = DevServer.#createInvoker(this.options, loader, cacheDir);
+      const loaded = await loadApp(this.options.target, {
+        loader,
+        ...environmentHook(this.options),
+        ...(this.options.stage ? { stage: this.options.stage } : {}),
+      });
+      await this.#syncTables(loaded);
+      const app = withServedEnvironment(loaded, this.#served);
+      this.#surround(app);
+      if (!this.options.isolate) this.#applyEnvironment(app);
+      const invoker = DevServer.#createInvoker(this.options, loader, cacheDir, this.#surroundings);
       this.gateway.setApp(app, invoker);
       const previous = this.#invoker;
       // Invocations already running finish on the old code; release its workers afterwards.
@@ -245,6 +387,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     await this.gateway.close();
     await this.#invoker.dispose?.();
     await this.#loader.dispose();
+    await this.#tables?.close();
+    this.#removeInterceptions?.();
+    for (const [name, value] of Object.entries(this.#ownEnvironment)) {
+      if (process.env[name] === value) delete process.env[name];
+    }
   }
 }
 

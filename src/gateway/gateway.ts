@@ -36,7 +36,7 @@ import {
 } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
 import type { GatewayEventMap } from "./gateway-events.js";
-import { apiIdFor, newId } from "./ids.js";
+import { apiIdFor, executeApiDomain, newId } from "./ids.js";
 import { functionSpecFor, type FunctionSpec, type InvokeOutcome, type Invoker } from "./invoker.js";
 import { handleManagementRequest, MANAGEMENT_PATH } from "./management-http.js";
 import { type RouteSelector, compileRouteSelection } from "./route-selection.js";
@@ -349,13 +349,16 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const now = Date.now();
     const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
     const userAgent = req.headers["user-agent"];
+    const apiId = apiIdFor(app.name);
     const facts: ConnectionFacts = {
       connectionId: newId(),
       connectedAt: now,
       identity: userAgent ? { sourceIp, userAgent } : { sourceIp },
-      domainName: req.headers.host ?? `${this.#options.host ?? "127.0.0.1"}`,
+      // As on AWS (the `$connect` headers keep the Host the client really used); code that
+      // builds its management endpoint from it reaches this gateway through the interception.
+      domainName: executeApiDomain(apiId, this.region),
       stage: app.stage,
-      apiId: apiIdFor(app.name),
+      apiId,
     };
     const handshake = buildHandshake(req.rawHeaders, queryAt < 0 ? "" : url.slice(queryAt), {
       sourceIp,

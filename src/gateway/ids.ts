@@ -33,6 +33,14 @@ export function apiIdFor(name: string): string {
   return out;
 }
 
+/**
+ * The domain AWS gives a WebSocket API, as `requestContext.domainName` carries it:
+ * `{apiId}.execute-api.{region}.amazonaws.com`.
+ */
+export function executeApiDomain(apiId: string, region: string): string {
+  return `${apiId}.execute-api.${region}.amazonaws.com`;
+}
+
 /** `Root=1-<epoch hex>-<24 hex>`, as API Gateway puts in `X-Amzn-Trace-Id`. */
 export function traceId(now: number): string {
   return `Root=1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;

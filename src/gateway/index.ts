@@ -1,3 +1,11 @@
+export type { InterceptRule } from "./aws-interception.js";
+export {
+  activeInterceptions,
+  addInterceptions,
+  devInterceptions,
+  installInterception,
+  interceptedTarget,
+} from "./aws-interception.js";
 export type { DevServerOptions, ReloadReport } from "./dev-server.js";
 export { DevServer, startDevServer } from "./dev-server.js";
 export {
@@ -17,9 +25,11 @@ export {
 export type { GatewayOptions } from "./gateway.js";
 export { Gateway } from "./gateway.js";
 export type { ConnectReport, GatewayEventMap, InvokeReport } from "./gateway-events.js";
-export { apiIdFor, newId } from "./ids.js";
+export { apiIdFor, executeApiDomain, newId } from "./ids.js";
 export type { FunctionSpec, InvokeOutcome, Invoker } from "./invoker.js";
 export { InProcessInvoker } from "./invoker.js";
+export type { LocalTablesOptions } from "./local-tables.js";
+export { LocalTables } from "./local-tables.js";
 export type { LogMode, LogOptions } from "./log.js";
 export { attachLogger } from "./log.js";
 export type { RouteSelector } from "./route-selection.js";

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -9,6 +9,7 @@ import type { Route } from "../app/model.js";
 import type { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import { Reject } from "../runtime/reject.js";
+import type { InterceptRule } from "./aws-interception.js";
 import {
   type FunctionSpec,
   InProcessInvoker,
@@ -29,6 +30,10 @@ export interface IsolatedInvokerOptions {
   region?: string;
   /** Warm workers kept per function; more concurrent invocations wait (default 4). */
   maxWorkersPerFunction?: number;
+  /** Environment under each function's own (AWS region, credentials, endpoints); read per worker. */
+  environment?: () => Record<string, string>;
+  /** Hosts redirected to local servers inside each worker (see `aws-interception.ts`). */
+  interceptions?: () => readonly InterceptRule[];
 }
 
 interface Slot {
@@ -51,9 +56,11 @@ function workerScript(): Promise<string> {
     const outDir = path.join(here, "..", "..", ".switchboard");
     await mkdir(outDir, { recursive: true });
     const outfile = path.join(outDir, "isolated-worker.mjs");
+    // Built aside and renamed: other processes (parallel test files) may be starting workers.
+    const partial = path.join(outDir, `isolated-worker.${process.pid}.tmp.mjs`);
     await esbuild.build({
       entryPoints: [path.join(here, "isolated-worker.ts")],
-      outfile,
+      outfile: partial,
       bundle: true,
       platform: "node",
       format: "esm",
@@ -67,6 +74,7 @@ function workerScript(): Promise<string> {
         ),
       },
     });
+    await rename(partial, outfile);
     return outfile;
   })();
   return workerEntry;
@@ -98,6 +106,8 @@ export class IsolatedInvoker implements Invoker {
     this.#options = {
       region: "us-east-1",
       maxWorkersPerFunction: 4,
+      environment: () => ({}),
+      interceptions: () => [],
       ...options,
     };
     // Schemas are objects with methods: they cannot cross threads, so validation stays here.
@@ -204,9 +214,14 @@ export class IsolatedInvoker implements Invoker {
   async #spawn(spec: FunctionSpec): Promise<Slot> {
     if (this.#disposed) throw new Error("invoker disposed");
     const worker = new Worker(await workerScript(), {
-      workerData: { cacheDir: this.#options.cacheDir, region: this.#options.region },
+      workerData: {
+        cacheDir: this.#options.cacheDir,
+        region: this.#options.region,
+        interceptions: this.#options.interceptions(),
+      },
       env: {
         ...process.env,
+        ...this.#options.environment(),
         ...spec.environment,
         AWS_REGION: process.env.AWS_REGION ?? this.#options.region,
         AWS_LAMBDA_FUNCTION_NAME: spec.functionName,

@@ -131,6 +131,10 @@ export class InProcessInvoker implements Invoker {
         () => settle({ kind: "timeout", durationMs: performance.now() - started }),
         fn.timeoutMs,
       );
+      // As Lambda sets them. In-process functions share process.env: with invocations of
+      // different functions interleaving, a read after an `await` may see another's name.
+      process.env.AWS_LAMBDA_FUNCTION_NAME = fn.functionName;
+      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(fn.memoryMb);
       const context = attachRuntimeBindings(
         createLambdaContext(
           {

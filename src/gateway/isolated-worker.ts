@@ -4,6 +4,7 @@ import { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
+import { addInterceptions, type InterceptRule } from "./aws-interception.js";
 import { InProcessInvoker } from "./invoker.js";
 import {
   type BindingOp,
@@ -14,7 +15,13 @@ import {
 
 const port = parentPort;
 if (!port) throw new Error("isolated-worker must run in a worker thread");
-const { cacheDir, region } = workerData as { cacheDir: string; region: string };
+const { cacheDir, region, interceptions } = workerData as {
+  cacheDir: string;
+  region: string;
+  interceptions?: InterceptRule[];
+};
+// Before any handler loads: the function's calls to its API's and DynamoDB's hosts go local.
+if (interceptions?.length) addInterceptions(interceptions);
 const invoker = new InProcessInvoker(new ModuleLoader({ cacheDir }), { region });
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextCall = 0;

@@ -1,22 +1,25 @@
-import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.js";
+import { FAKE_AWS } from "../helpers/dynalite.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
+
+const TABLE = "arc-chat-staging-connections";
 
 describe("Architect app (app.arc, @architect/functions) under switchboard dev", () => {
   let app: RunningApp;
-  let stateDir: string;
+  let db: DynamoDBClient;
+  const ids = async () =>
+    ((await db.send(new ScanCommand({ TableName: TABLE }))).Items ?? [])
+      .map((item) => item.connectionId?.S)
+      .sort();
   beforeAll(async () => {
     app = await startApp("architect-chat");
-    // Where the fixture keeps connection ids for this port (stale ones from a crashed run go).
-    stateDir = path.join(tmpdir(), "switchboard-arc-chat", `arc-chat-${app.port}`);
-    await rm(stateDir, { recursive: true, force: true });
+    db = new DynamoDBClient({ endpoint: app.tables?.endpoint, ...FAKE_AWS });
   });
   afterAll(async () => {
+    db?.destroy();
     await app?.close();
-    await rm(stateDir, { recursive: true, force: true });
   });
 
   it("reads @ws: lifecycle routes, custom routes, a custom src folder and config.arc", () => {
@@ -38,8 +41,23 @@ describe("Architect app (app.arc, @architect/functions) under switchboard dev", 
       memoryMb: 1152,
     });
     // The Sandbox variables point at the port the gateway is bound to.
-    expect(JSON.parse(app.app.environment.ARC_SANDBOX as string).ports._arc).toBe(app.port);
+    const sandbox = JSON.parse(app.app.environment.ARC_SANDBOX as string);
+    expect(sandbox.ports._arc).toBe(app.port);
+    expect(sandbox.ports.tables).toBe(app.tables?.port);
     expect(process.env.ARC_ENV).toBe("testing");
+  });
+
+  it("reads @tables and @tables-indexes, named as Sandbox names them", () => {
+    expect(app.app.tables).toEqual([
+      {
+        name: TABLE,
+        declaredAs: "connections",
+        attributes: { connectionId: "S", room: "S" },
+        key: { hash: "connectionId" },
+        ttlAttribute: "expires",
+        globalIndexes: [{ name: "byRoom", key: { hash: "room" }, projection: { type: "ALL" } }],
+      },
+    ]);
   });
 
   it("arc.ws.send and arc.ws.info reach the dev gateway", async () => {
@@ -51,8 +69,11 @@ describe("Architect app (app.arc, @architect/functions) under switchboard dev", 
       wssUrl: `ws://127.0.0.1:${app.port}/testing`,
       sourceIp: "127.0.0.1",
       connections: 1,
+      inLobby: 1,
+      tableName: TABLE,
       functionName: "arc-chat-testing-ws-whoami",
     });
+    expect(await ids()).toEqual([me.id]);
     expect(Date.parse(me.connectedAt as string)).toBeGreaterThan(Date.now() - 60_000);
     expect(me.remainingMs as number).toBeGreaterThan(5000);
     await client.close();
@@ -74,10 +95,11 @@ describe("Architect app (app.arc, @architect/functions) under switchboard dev", 
     a.send({ action: "broadcast", text: "hello" });
     for (const client of clients)
       expect(await client.nextJson()).toEqual({ from: id, text: "hello" });
+    const { id: cId } = await c.ask<{ id: string }>({ action: "whoami" });
     await c.close();
-    await expect
-      .poll(async () => (await a.ask<{ connections: number }>({ action: "whoami" })).connections)
-      .toBe(2);
+    // arc.tables() in $disconnect deleted the row.
+    await expect.poll(async () => (await ids()).includes(cId)).toBe(false);
+    expect((await a.ask<{ connections: number }>({ action: "whoami" })).connections).toBe(2);
     b.send({ action: "broadcast", text: "two left" });
     expect(await a.nextJson()).toEqual({ from: expect.any(String), text: "two left" });
     expect(await b.nextJson()).toEqual({ from: expect.any(String), text: "two left" });

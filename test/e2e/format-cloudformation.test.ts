@@ -1,32 +1,24 @@
-import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refusedStatus, TestClient } from "../helpers/client.js";
+import { FAKE_AWS } from "../helpers/dynalite.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
-const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-
+// The sample's functions are AWS SDK v2 (DocumentClient, ApiGatewayManagementApi) and v3 code
+// that sets no endpoint for DynamoDB and builds https://… endpoints for @connections: they
+// reach the local DynamoDB and the gateway unchanged.
 describe("SAM template (template.yaml, simple-websockets-chat-app) under switchboard dev", () => {
   let app: RunningApp;
-  let stateDir: string;
+  let db: DynamoDBClient;
+  const rows = async () =>
+    (await db.send(new ScanCommand({ TableName: "simplechat_connections" }))).Items ?? [];
   beforeAll(async () => {
-    process.env.AWS_ACCESS_KEY_ID ??= "local";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
     app = await startApp("sam-chat");
-    // Where the fixture keeps connection ids for this gateway (stale ones from a crashed run go).
-    stateDir = path.join(
-      tmpdir(),
-      "switchboard-sam-chat",
-      encodeURIComponent(`127.0.0.1:${app.port}`),
-    );
-    await rm(stateDir, { recursive: true, force: true });
+    db = new DynamoDBClient({ endpoint: app.tables?.endpoint, ...FAKE_AWS });
   });
   afterAll(async () => {
+    db?.destroy();
     await app?.close();
-    await rm(stateDir, { recursive: true, force: true });
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
   });
 
   it("reads the template: routes, stage parameter, globals, authorizer, route response", () => {
@@ -59,6 +51,18 @@ describe("SAM template (template.yaml, simple-websockets-chat-app) under switchb
     });
   });
 
+  it("creates the template's table in the local DynamoDB", () => {
+    expect(app.app.tables).toEqual([
+      {
+        name: "simplechat_connections",
+        declaredAs: "ConnectionsTable",
+        attributes: { connectionId: "S" },
+        key: { hash: "connectionId" },
+      },
+    ]);
+    expect(app.tables?.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it("runs the authorizer: missing name 401, Unauthorized 401, Deny 403", async () => {
     expect((await refusedStatus(`${app.url}/Prod`)).status).toBe(401);
     expect((await refusedStatus(`${app.url}/Prod?name=mallory`)).status).toBe(401);
@@ -85,33 +89,32 @@ describe("SAM template (template.yaml, simple-websockets-chat-app) under switchb
     await client.close();
   });
 
-  it("sends unmatched messages to $default", async () => {
+  it("sends unmatched messages to $default (SDK v3, https://{apiId}.execute-api.{region}…)", async () => {
     const client = await TestClient.connect(`${app.url}?name=bob`);
     client.send({ action: "nothing-here" });
     expect(await client.next()).toBe("use sendmessage or whoami");
     await client.close();
   });
 
-  it("broadcasts with sendmessage, and $disconnect cleans up", async () => {
+  it("broadcasts with sendmessage through the table (SDK v2), and $disconnect deletes the row", async () => {
     const names = ["ann", "bob", "cat"];
     const clients = await Promise.all(
       names.map((name) => TestClient.connect(`${app.url}/Prod?name=${name}`)),
     );
     const [a, b, c] = clients as [TestClient, TestClient, TestClient];
+    expect((await rows()).map((row) => row.name?.S).sort()).toEqual(names);
     a.send({ action: "sendmessage", data: "hello all" });
     for (const client of clients) expect(await client.next()).toBe("ann: hello all");
     await c.close();
-    // Once cat's $disconnect has run, a broadcast reaches exactly the two left.
+    // Once cat's $disconnect has run, its row is gone and a broadcast reaches the two left.
     await expect
-      .poll(async () =>
-        (await import("node:fs/promises"))
-          .readdir(path.join(stateDir, "simplechat_connections"))
-          .then((f) => f.length),
-      )
-      .toBe(2);
+      .poll(async () => (await rows()).map((row) => row.name?.S).sort())
+      .toEqual(["ann", "bob"]);
     b.send({ action: "sendmessage", data: "two of us" });
     expect(await a.next()).toBe("bob: two of us");
     expect(await b.next()).toBe("bob: two of us");
+    expect(await c.silentFor(100)).toBe(true);
     await Promise.all([a.close(), b.close()]);
+    await expect.poll(async () => (await rows()).length).toBe(0);
   });
 });

@@ -1,23 +1,26 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Serverless and CloudFormation variables, written as users write them
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.js";
+import { FAKE_AWS } from "../helpers/dynalite.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
-// The fixture's handlers build their SDK client without credentials, as Lambda code does;
-// a developer's shell (or CI) provides some. Any values work against the dev gateway.
-const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-
+// The handlers are Lambda code as deployed: SDK v3 clients with no endpoint, region or
+// credentials for DynamoDB, and `https://${domainName}/${stage}` for @connections.
 describe("Serverless Framework service (serverless.yml) under switchboard dev", () => {
   let app: RunningApp;
+  let db: DynamoDBClient;
+  const ids = async () =>
+    ((await db.send(new ScanCommand({ TableName: "sls-chat-local-connections" }))).Items ?? [])
+      .map((item) => item.connectionId?.S)
+      .sort();
   beforeAll(async () => {
-    process.env.AWS_ACCESS_KEY_ID ??= "local";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
     app = await startApp("serverless-chat");
+    db = new DynamoDBClient({ endpoint: app.tables?.endpoint, ...FAKE_AWS });
   });
   afterAll(async () => {
+    db?.destroy();
     await app?.close();
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
   });
 
   it("reads the service: routes, stage from ${opt:stage, 'local'}, function names and settings", () => {
@@ -43,6 +46,15 @@ describe("Serverless Framework service (serverless.yml) under switchboard dev", 
       timeoutMs: 10_000,
     });
     expect(byKey.get("broadcast")?.environment).toEqual({ PREFIX: "[all]" });
+    // resources.Resources: the table, its name resolved from variables.
+    expect(app.app.tables).toEqual([
+      {
+        name: "sls-chat-local-connections",
+        declaredAs: "ConnectionsTable",
+        attributes: { connectionId: "S" },
+        key: { hash: "connectionId" },
+      },
+    ]);
   });
 
   it("connects, answers a two-way route with variables and CloudFormation refs resolved", async () => {
@@ -54,9 +66,15 @@ describe("Serverless Framework service (serverless.yml) under switchboard dev", 
       stageName: "local",
       table: "sls-chat-local-connections",
       functionName: "sls-chat-local-whoami",
+      envFunctionName: "sls-chat-local-whoami",
+      region: app.gateway.region,
       connections: 1,
     });
     expect(me.apiId).toMatch(/^[a-z0-9]{10}$/);
+    expect(me.requestId).toMatch(/^[A-Za-z0-9_-]{15}=$/);
+    expect(me.remainingMs).toBeGreaterThan(2000);
+    expect(me.remainingMs).toBeLessThanOrEqual(3000);
+    expect(await ids()).toEqual([me.connectionId]);
     await client.close();
   });
 
@@ -78,15 +96,17 @@ describe("Serverless Framework service (serverless.yml) under switchboard dev", 
     for (const client of clients) {
       expect(await client.nextJson()).toEqual({ from: aId, text: "[all] hi" });
     }
+    const { connectionId: cId } = await c.ask<{ connectionId: string }>({ action: "whoami" });
+    expect(await ids()).toContain(cId);
     await c.close();
-    // $disconnect runs after the close; wait until the count shows it.
-    await expect
-      .poll(async () => (await a.ask<{ connections: number }>({ action: "whoami" })).connections)
-      .toBe(2);
+    // $disconnect runs after the close and deletes the row.
+    await expect.poll(async () => (await ids()).includes(cId)).toBe(false);
+    expect((await a.ask<{ connections: number }>({ action: "whoami" })).connections).toBe(2);
     b.send({ action: "broadcast", text: "still here?" });
     expect((await a.nextJson()).text).toBe("[all] still here?");
     expect((await b.nextJson()).text).toBe("[all] still here?");
     expect(await c.silentFor(100)).toBe(true);
     await Promise.all([a.close(), b.close()]);
+    await expect.poll(ids).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiIdFor } from "../../src/gateway/ids.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
@@ -51,6 +52,8 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     expect(h["X-Forwarded-For"]).toBe("127.0.0.1");
     expect(h["X-Forwarded-Proto"]).toBe("http");
     expect(h["X-Forwarded-Port"]).toBe(String(app.port));
+    // The Host the client used; the event's domainName is the API's execute-api domain.
+    expect(h.Host).toBe(`127.0.0.1:${app.port}`);
     expect(h["X-Amzn-Trace-Id"]).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     expect(Object.keys(h).map((k) => k.toLowerCase())).not.toContain("connection");
     expect(Object.keys(h).map((k) => k.toLowerCase())).not.toContain("upgrade");
@@ -62,7 +65,8 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
       eventType: "CONNECT",
       messageDirection: "IN",
       stage: "test",
-      domainName: `127.0.0.1:${app.port}`,
+      domainName: `${apiIdFor("basic")}.execute-api.${app.gateway.region}.amazonaws.com`,
+      apiId: apiIdFor("basic"),
       identity: { sourceIp: "127.0.0.1", userAgent: "vitest-agent" },
     });
     expect(rc.connectionId).toMatch(AWS_ID);
@@ -115,8 +119,9 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
       disconnectReason: "bye now",
       connectedAt: connect!.requestContext.connectedAt,
     });
+    // As AWS: the execute-api domain, whatever Host the client connected with.
     expect(mine!.headers).toEqual({
-      Host: `127.0.0.1:${app.port}`,
+      Host: `${apiIdFor("basic")}.execute-api.${app.gateway.region}.amazonaws.com`,
       "x-api-key": "",
       "X-Forwarded-For": "",
       "x-restapi": "",

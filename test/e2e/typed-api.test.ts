@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiIdFor } from "../../src/gateway/ids.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
@@ -149,7 +150,7 @@ describe("websocketHandler context (typed-api fixture: typed $connect, table, br
       routeKey: "about",
       eventType: "MESSAGE",
       stage: "test",
-      domainName: `127.0.0.1:${app.port}`,
+      domainName: `${apiIdFor("typed-api")}.execute-api.${app.gateway.region}.amazonaws.com`,
       body: { action: "about", x: [1] },
       rawBody: '{"action":"about","x":[1]}',
       functionName: "typed-api-test-about",

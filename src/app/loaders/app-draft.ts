@@ -16,6 +16,7 @@ import {
   type HandlerTarget,
   type Limits,
   type Route,
+  type TableDeclaration,
 } from "../model.js";
 import type { SourceIssues } from "./source-issues.js";
 
@@ -68,6 +69,8 @@ export interface AppDraft {
   authorizer?: AuthorizerDraft;
   environment: Record<string, string>;
   limits?: Partial<Limits>;
+  /** Declared DynamoDB tables (the local DynamoDB of `switchboard dev` creates them). */
+  tables?: TableDeclaration[];
 }
 
 const SPECIAL_KEYS: readonly string[] = [CONNECT, DISCONNECT, DEFAULT_ROUTE];
@@ -185,6 +188,7 @@ export async function finishApp(
     connections: { ttlSeconds: 0, indexes: [] },
     environment: draft.environment,
     limits: { ...DEFAULT_LIMITS, ...draft.limits },
+    ...(draft.tables?.length ? { tables: draft.tables } : {}),
   };
 }
 

@@ -11,8 +11,9 @@ import {
   DEFAULT_ROUTE,
   DEFAULT_ROUTE_SELECTION_EXPRESSION,
   DISCONNECT,
+  type TableDeclaration,
 } from "../model.js";
-import { SERVED_HOST, SERVED_PORT } from "../served-environment.js";
+import { SERVED_HOST, SERVED_PORT, SERVED_TABLES_PORT } from "../served-environment.js";
 import { type AppDraft, finishApp, type RouteDraft, readMemory, readTimeout } from "./app-draft.js";
 import {
   type ArcItem,
@@ -140,6 +141,7 @@ class ManifestReader {
       }
     }
     const stage = SANDBOX_STAGE;
+    const tables = this.#tables(name);
     const draft: AppDraft = {
       name,
       stage,
@@ -149,8 +151,9 @@ class ManifestReader {
       routesAt: ws?.at ?? [],
       environment: {
         ...this.#userEnvironment(),
-        ...this.#sandboxEnvironment(name, this.#options.stage ?? stage),
+        ...this.#sandboxEnvironment(name, this.#options.stage ?? stage, tables.length > 0),
       },
+      tables,
     };
     if (!ws) this.#issues.add([], "a @ws pragma (this app declares no WebSocket routes)", "none");
     return finishApp(draft, { issues: this.#issues, format: "architect", options: this.#options });
@@ -255,9 +258,12 @@ class ManifestReader {
    * (`http://localhost:<port>/_arc/ws/@connections/<id>`, which the gateway serves), and
    * `ARC_WSS_URL` for clients.
    */
-  #sandboxEnvironment(name: string, stage: string): Record<string, string> {
+  #sandboxEnvironment(name: string, stage: string, tables: boolean): Record<string, string> {
     const port = SERVED_PORT;
-    const sandbox = `{"cwd":${JSON.stringify(this.#root)},"ports":{"http":${port},"_arc":${port}},"version":"${SANDBOX_VERSION}","apiType":"http"}`;
+    // `arc.tables()` asks `_arc/ssm` (served by the dev server) for the table names and talks
+    // to DynamoDB on `ports.tables`.
+    const tablesPort = tables ? `,"tables":${SERVED_TABLES_PORT}` : "";
+    const sandbox = `{"cwd":${JSON.stringify(this.#root)},"ports":{"http":${port},"_arc":${port}${tablesPort}},"version":"${SANDBOX_VERSION}","apiType":"http"}`;
     return {
       ...sandboxCredentials(),
       ARC_ENV: "testing",
@@ -265,6 +271,87 @@ class ManifestReader {
       ARC_SANDBOX: sandbox,
       ARC_WSS_URL: `ws://${SERVED_HOST}:${port}/${stage}`,
     };
+  }
+
+  /**
+   * `@tables` (with `@tables-indexes`), named as Sandbox names them (`<app>-staging-<table>`):
+   * `name *String` is the partition key, `name **Number` the sort key, `name TTL` the TTL.
+   */
+  #tables(app: string): TableDeclaration[] {
+    const pragma = this.#manifest.get("tables");
+    if (!pragma) return [];
+    const indexes = this.#manifest.get("tables-indexes")?.items ?? [];
+    const tables: TableDeclaration[] = [];
+    for (const item of pragma.items) {
+      const attributes: TableDeclaration["attributes"] = {};
+      const key = this.#keyOf(item, attributes);
+      if (!key.hash) {
+        this.#add(
+          item,
+          item.at,
+          `a partition key under @tables ${item.name} (e.g. id *String)`,
+          "none",
+        );
+        continue;
+      }
+      const table: TableDeclaration = {
+        name: `${app}-staging-${item.name}`,
+        declaredAs: item.name,
+        attributes,
+        key: key.hash && key.range ? { hash: key.hash, range: key.range } : { hash: key.hash },
+      };
+      if (key.ttl) table.ttlAttribute = key.ttl;
+      const global = indexes
+        .filter((index) => index.name === item.name)
+        .flatMap((index) => {
+          const indexKey = this.#keyOf(index, attributes);
+          if (!indexKey.hash) {
+            this.#add(
+              index,
+              index.at,
+              `a partition key under @tables-indexes ${index.name}`,
+              "none",
+            );
+            return [];
+          }
+          const named = index.settings.get("name")?.[0];
+          return [
+            {
+              name:
+                typeof named === "string"
+                  ? named
+                  : [indexKey.hash, indexKey.range, "index"].filter(Boolean).join("-"),
+              key: indexKey.range
+                ? { hash: indexKey.hash, range: indexKey.range }
+                : { hash: indexKey.hash },
+              projection: { type: "ALL" as const },
+            },
+          ];
+        });
+      if (global.length > 0) table.globalIndexes = global;
+      tables.push(table);
+    }
+    return tables;
+  }
+
+  /** The keys an `@tables` / `@tables-indexes` item declares (`*String`, `**Number`, `TTL`). */
+  #keyOf(
+    item: ArcItem,
+    attributes: TableDeclaration["attributes"],
+  ): { hash?: string; range?: string; ttl?: string } {
+    const out: { hash?: string; range?: string; ttl?: string } = {};
+    for (const [attribute, values] of item.settings) {
+      const value = String(values[0] ?? "");
+      const match = /^(\*{1,2})(String|Number|Binary)$/.exec(value);
+      if (match) {
+        attributes[attribute] = match[2] === "String" ? "S" : match[2] === "Number" ? "N" : "B";
+        if (match[1] === "*") out.hash = attribute;
+        else out.range = attribute;
+      } else if (value === "TTL") {
+        out.ttl = attribute;
+      }
+    }
+    return out;
   }
 
   /** Sandbox's user environment: `.env`, else `prefs.arc` `@env testing`. */

@@ -26,6 +26,7 @@ import {
   resourceRefsIn,
 } from "./cloudformation-intrinsics.js";
 import { SourceIssues } from "./source-issues.js";
+import { cloudFormationTables } from "./tables.js";
 
 const API = "AWS::ApiGatewayV2::Api";
 const ROUTE = "AWS::ApiGatewayV2::Route";
@@ -240,6 +241,16 @@ class TemplateReader {
       routesAt: ["Resources", apiId],
       ...(authorizer ? { authorizer } : {}),
       environment: {},
+      tables: cloudFormationTables(
+        this.#resources,
+        {
+          value: (id, property) => this.#property(id, property),
+          string: (id, property) => this.#string(id, property),
+        },
+        this.#stackName,
+        ["Resources"],
+        this.#issues,
+      ),
     };
     return finishApp(draft, {
       issues: this.#issues,

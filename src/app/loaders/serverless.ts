@@ -4,7 +4,12 @@ import { parseConfigDocument } from "../config-document.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load.js";
-import { type App, CONNECT, DEFAULT_ROUTE_SELECTION_EXPRESSION } from "../model.js";
+import {
+  type App,
+  CONNECT,
+  DEFAULT_ROUTE_SELECTION_EXPRESSION,
+  type TableDeclaration,
+} from "../model.js";
 import {
   type AppDraft,
   type AuthorizerDraft,
@@ -24,6 +29,7 @@ import {
 } from "./cloudformation-intrinsics.js";
 import { ServerlessVariables } from "./serverless-variables.js";
 import { SourceIssues } from "./source-issues.js";
+import { cloudFormationTables } from "./tables.js";
 
 /** Serverless Framework defaults (provider.timeout / provider.memorySize). */
 const DEFAULT_TIMEOUT_SECONDS = 6;
@@ -302,6 +308,7 @@ class ServiceReader {
       routesAt: ["functions"],
       ...(authorizer ? { authorizer } : {}),
       environment: this.#environment(provider.environment, ["provider", "environment"]),
+      tables: this.#tables(),
     };
     return finishApp(draft, { issues: this.#issues, format: "serverless", options: this.#options });
   }
@@ -491,6 +498,41 @@ class ServiceReader {
     }
     this.#issues.add(at, "a function name or an ARN", describeValue(name ?? arn));
     return undefined;
+  }
+
+  /** The DynamoDB tables of `resources.Resources`, variables and intrinsics resolved. */
+  #tables(): TableDeclaration[] {
+    const declared = Object.fromEntries(
+      Object.entries(this.#resources).filter(([id]) => this.#declared.has(id)),
+    );
+    const value = (id: string, property: string) => {
+      const resource = this.#resources[id];
+      const props = isRecord(resource) && isRecord(resource.Properties) ? resource.Properties : {};
+      if (props[property] === undefined) return undefined;
+      const at = ["resources", "Resources", id, "Properties", property];
+      return this.#resolver.resolve(this.#variables.resolve(at), at);
+    };
+    return cloudFormationTables(
+      declared,
+      {
+        value,
+        string: (id, property) => {
+          const resolved = value(id, property);
+          return resolved === undefined
+            ? undefined
+            : this.#resolver.string(resolved, [
+                "resources",
+                "Resources",
+                id,
+                "Properties",
+                property,
+              ]);
+        },
+      },
+      `${this.#name}-${this.#stage}`,
+      ["resources", "Resources"],
+      this.#issues,
+    );
   }
 
   /** Environment values, with CloudFormation references resolved to what the stack would give. */
