@@ -37,9 +37,9 @@ import {
 import { guardFrameSize } from "./frame-guard.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import { apiIdFor, executeApiDomain, newId } from "./ids.js";
-import { functionSpecFor, type FunctionSpec, type InvokeOutcome, type Invoker } from "./invoker.js";
+import { type FunctionSpec, functionSpecFor, type InvokeOutcome, type Invoker } from "./invoker.js";
 import { handleManagementRequest, MANAGEMENT_PATH } from "./management-http.js";
-import { type RouteSelector, compileRouteSelection } from "./route-selection.js";
+import { compileRouteSelection, type RouteSelector } from "./route-selection.js";
 
 export interface GatewayOptions {
   app: App;
@@ -83,7 +83,12 @@ function responseHeaders(requestId: string, extra: Record<string, string> = {}):
 }
 
 /** A non-upgrade answer written straight to the handshake socket. */
-function refuseHandshake(socket: Duplex, status: number, body = "", headers: Record<string, string> = {}): void {
+function refuseHandshake(
+  socket: Duplex,
+  status: number,
+  body = "",
+  headers: Record<string, string> = {},
+): void {
   if (socket.destroyed) return;
   const text = body;
   socket.end(
@@ -244,7 +249,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   }
 
   /** PostToConnection: synchronous hand-off to the socket. Throws GoneError. */
-  postToConnection(connectionId: string, data: string | Uint8Array, via: "management" | "route-response" | "error-frame"): void {
+  postToConnection(
+    connectionId: string,
+    data: string | Uint8Array,
+    via: "management" | "route-response" | "error-frame",
+  ): void {
     const conn = this.#open.get(connectionId);
     if (!conn || conn.closing || conn.ws.readyState !== 1) throw new GoneError(connectionId);
     this.#sendFrames(conn, data);
@@ -265,7 +274,10 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       conn.ws.send(data, { binary: false });
       return;
     }
-    const bytes = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const bytes =
+      typeof data === "string"
+        ? Buffer.from(data)
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.length <= limit) {
       conn.ws.send(bytes, { binary: false });
       return;
@@ -296,7 +308,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
             perMessageDeflate: false,
             clientTracking: false,
             // Echo only the subprotocol `$connect` chose (never pick one on the handler's behalf).
-            handleProtocols: (_offered, req) => (req as SubprotocolChoice)[CHOSEN_PROTOCOL] ?? false,
+            handleProtocols: (_offered, req) =>
+              (req as SubprotocolChoice)[CHOSEN_PROTOCOL] ?? false,
           });
     return {
       app,
@@ -315,7 +328,6 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   #bindings(body?: { value: unknown }): RuntimeBindings {
     return body ? { management: this, connections: this.connections, body } : this.#plainBindings;
   }
-
 
   #answerPlainRequest(req: IncomingMessage, res: import("node:http").ServerResponse): void {
     const path = (req.url ?? "/").split("?")[0] as string;
@@ -342,7 +354,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const queryAt = url.indexOf("?");
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     if (this.#closing || (path !== "/" && path !== `/${app.stage}` && path !== `/${app.stage}/`)) {
-      refuseHandshake(socket, 403, '{"message":"Forbidden"}', { "x-amzn-ErrorType": "ForbiddenException" });
+      refuseHandshake(socket, 403, '{"message":"Forbidden"}', {
+        "x-amzn-ErrorType": "ForbiddenException",
+      });
       return;
     }
     const started = performance.now();
@@ -366,7 +380,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       proto: "http",
       now,
     });
-    const refuse = (status: number, reason: string, body = "", headers: Record<string, string> = {}) => {
+    const refuse = (
+      status: number,
+      reason: string,
+      body = "",
+      headers: Record<string, string> = {},
+    ) => {
       this.#pending.delete(facts.connectionId);
       refuseHandshake(socket, status, body, headers);
       this.emit("connect", {
@@ -397,7 +416,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         memoryMb: 128,
         environment: app.environment,
       };
-      const outcome = await gen.invoker.invoke(spec, authEvent, this.#plainBindings, authEvent.requestContext.requestId);
+      const outcome = await gen.invoker.invoke(
+        spec,
+        authEvent,
+        this.#plainBindings,
+        authEvent.requestContext.requestId,
+      );
       this.#reportInvoke(facts.connectionId, "$connect (authorizer)", spec, outcome);
       if (outcome.kind === "error" && isUnauthorized(outcome.error)) {
         refuse(401, "authorizer: Unauthorized", '{"message":"Unauthorized"}');
@@ -408,7 +432,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         return;
       }
       const result = outcome.result as WebSocketAuthorizerResult | undefined;
-      if (!result || typeof result !== "object" || !result.principalId && result.principalId !== "") {
+      if (
+        !result ||
+        typeof result !== "object" ||
+        (!result.principalId && result.principalId !== "")
+      ) {
         refuse(500, "authorizer returned no principalId", '{"message": "Internal server error"}');
         return;
       }
@@ -425,7 +453,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     if (connectRoute) {
       const event = buildConnectEvent(facts, handshake, Date.now());
       const spec = gen.specs.get(connectRoute) ?? functionSpecFor(app, connectRoute);
-      const outcome = await gen.invoker.invoke(spec, event, this.#plainBindings, event.requestContext.requestId);
+      const outcome = await gen.invoker.invoke(
+        spec,
+        event,
+        this.#plainBindings,
+        event.requestContext.requestId,
+      );
       this.#reportInvoke(facts.connectionId, CONNECT, spec, outcome);
       if (outcome.kind === "timeout") {
         refuse(504, "$connect timed out", '{"message": "Endpoint request timed out"}');
@@ -480,7 +513,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   #accept(ws: WebSocket, facts: ConnectionFacts, socket: Duplex, limits: Limits): void {
     const conn = new Connection(facts, ws);
     conn.onWorkError = (error) =>
-      this.#report({ connectionId: conn.id, message: `queued work failed: ${String(error)}`, error });
+      this.#report({
+        connectionId: conn.id,
+        message: `queued work failed: ${String(error)}`,
+        error,
+      });
     this.#open.set(conn.id, conn);
     guardFrameSize(socket, limits.frameBytes, () => conn.close(1009, "Message too big"));
     const idle = () => {
@@ -522,7 +559,13 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     conn.enqueue(() => this.#dispatch(gen, conn, route, text, parsed));
   }
 
-  async #dispatch(gen: Generation, conn: Connection, route: Route | undefined, text: string, parsed: unknown): Promise<void> {
+  async #dispatch(
+    gen: Generation,
+    conn: Connection,
+    route: Route | undefined,
+    text: string,
+    parsed: unknown,
+  ): Promise<void> {
     const event = buildMessageEvent(conn.facts, route?.key ?? "", text, Date.now());
     const rc = event.requestContext;
     if (!route) {
@@ -592,7 +635,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     }
   }
 
-  #reportInvoke(connectionId: string, routeKey: string, spec: FunctionSpec, outcome: InvokeOutcome): void {
+  #reportInvoke(
+    connectionId: string,
+    routeKey: string,
+    spec: FunctionSpec,
+    outcome: InvokeOutcome,
+  ): void {
     if (this.listenerCount("invoke") === 0 && outcome.kind === "ok") return;
     const statusCode = outcome.kind === "ok" ? resultStatus(outcome.result) : undefined;
     this.emit("invoke", {
@@ -625,20 +673,32 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const gen = this.#generation;
     if (!gen.disconnectRoute) return;
     // Behind the connection's queued messages, so handlers see events in order.
-    const tail = conn.enqueue(async () => this.#invokeDisconnect(gen, conn.facts, statusCode, statusReason));
+    const tail = conn.enqueue(async () =>
+      this.#invokeDisconnect(gen, conn.facts, statusCode, statusReason),
+    );
     this.#settling.add(tail);
     void tail.then(() => this.#settling.delete(tail));
   }
 
-  async #invokeDisconnect(gen: Generation, facts: ConnectionFacts, code: number, reason: string): Promise<void> {
+  async #invokeDisconnect(
+    gen: Generation,
+    facts: ConnectionFacts,
+    code: number,
+    reason: string,
+  ): Promise<void> {
     const route = gen.disconnectRoute;
     if (!route) return;
     const event = buildDisconnectEvent(facts, code, reason, Date.now());
     const spec = gen.specs.get(route) ?? functionSpecFor(gen.app, route);
-    const outcome = await gen.invoker.invoke(spec, event, this.#plainBindings, event.requestContext.requestId);
+    const outcome = await gen.invoker.invoke(
+      spec,
+      event,
+      this.#plainBindings,
+      event.requestContext.requestId,
+    );
     this.#reportInvoke(facts.connectionId, DISCONNECT, spec, outcome);
   }
 }
 
-export { MANAGEMENT_PATH };
 export type { Handshake };
+export { MANAGEMENT_PATH };
