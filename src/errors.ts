@@ -62,16 +62,27 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return `${where} ${issue.path || "(root)"} — expected ${issue.expected}, found ${issue.found}`;
 }
 
+/**
+ * The message of an error that reports several problems at once: a count, then one indented
+ * line each.
+ *
+ * @example
+ * ```ts
+ * problemList("the app config", ["a.yaml:3:1 name — expected ..."]);
+ * // "1 problem in the app config:\n  a.yaml:3:1 name — expected ..."
+ * ```
+ */
+export function problemList(where: string, problems: readonly string[]): string {
+  return `${problems.length} problem${problems.length === 1 ? "" : "s"} in ${where}:\n${problems
+    .map((problem) => `  ${problem}`)
+    .join("\n")}`;
+}
+
 /** Every problem found in a config, reported at once. */
 export class ConfigError extends SwitchboardError {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[]) {
-    super(
-      "SB_ERR_CONFIG",
-      `${issues.length} problem${issues.length === 1 ? "" : "s"} in the app config:\n${issues
-        .map((i) => `  ${formatConfigIssue(i)}`)
-        .join("\n")}`,
-    );
+    super("SB_ERR_CONFIG", problemList("the app config", issues.map(formatConfigIssue)));
     this.name = "ConfigError";
     this.issues = issues;
   }

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { refusedStatus, TestClient } from "./helpers/client.js";
+import { runChatFlow } from "./helpers/chat-flow.js";
+import { TestClient } from "./helpers/client.js";
 
 // dist/ is built by test/global-setup.ts when it is missing or stale.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -159,39 +160,7 @@ describe("switchboard dev examples/chat --port 0 --json", () => {
   });
 
   it("chats: known users get in, messages reach the room, whoami answers, bad bodies are refused", async () => {
-    const alice = await TestClient.connect(`${url}/dev?user=alice`);
-    const bob = await TestClient.connect(`${url}/dev?user=bob`);
-    expect(await alice.nextJson()).toEqual({ type: "joined", user: "bob", room: "lobby" });
-
-    alice.send({ action: "send", text: "hi bob" });
-    for (const client of [alice, bob]) {
-      const message = await client.nextJson<Record<string, unknown>>();
-      expect(message).toMatchObject({ type: "message", from: "alice", text: "hi bob" });
-      expect(message.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-    }
-
-    const who = await bob.ask<Record<string, unknown>>({ action: "whoami" });
-    expect(who).toMatchObject({ type: "whoami", user: "bob", room: "lobby" });
-    expect(who.connectionId).toMatch(/^[A-Za-z0-9_-]{15}=$/);
-
-    alice.send({ action: "send", text: "" });
-    const bad = await alice.next();
-    expect(bad).toMatch(
-      /^\{"message" : "Bad request body", "connectionId": "[^"]+", "messageId": "[^"]+"\}$/,
-    );
-    expect(await bob.silentFor(100)).toBe(true);
-
-    expect(await alice.ask({ action: "dance" })).toMatchObject({
-      type: "error",
-      message: 'unknown action "dance"',
-    });
-
-    expect((await refusedStatus(`${url}/dev?user=mallory`)).status).toBe(403);
-    expect((await refusedStatus(`${url}/dev`)).status).toBe(400);
-
-    await bob.close();
-    expect(await alice.nextJson()).toEqual({ type: "left", user: "bob", room: "lobby" });
-    await alice.close();
+    await runChatFlow(url);
   });
 
   it("logs one JSON object per line, including connect, invoke and disconnect", async () => {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import * as esbuild from "esbuild";
+import { buildFailureMessages } from "./esbuild-messages.js";
 
 /** A module as the gateway sees it: its exports and every local file it was built from. */
 export interface LoadedModule {
@@ -183,12 +184,7 @@ export class ModuleLoader {
         },
       });
     } catch (error) {
-      const failure = error as esbuild.BuildFailure;
-      const details = (failure.errors ?? []).map((m) =>
-        m.location
-          ? `${m.location.file}:${m.location.line}:${m.location.column + 1} ${m.text}`
-          : m.text,
-      );
+      const details = buildFailureMessages(error);
       throw new ModuleBuildError(file, details.length > 0 ? details : [String(error)]);
     }
     const cwd = path.dirname(file);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { buildFailureMessages } from "../app/esbuild-messages.js";
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
 import type { App } from "../app/model.js";
 import { ConfigError } from "../errors.js";
@@ -116,12 +117,7 @@ export async function bundleFunction(
       },
     });
   } catch (error) {
-    const failure = error as esbuild.BuildFailure;
-    const details = (failure.errors ?? []).map((m) =>
-      m.location
-        ? `${m.location.file}:${m.location.line}:${m.location.column + 1} ${m.text}`
-        : m.text,
-    );
+    const details = buildFailureMessages(error);
     const at =
       fn.kind === "authorizer" ? ["authorizer", "handler"] : ["routes", fn.routeKeys[0] as string];
     throw new ConfigError([

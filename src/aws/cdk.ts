@@ -26,6 +26,7 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { CfnPermission, type IFunction } from "aws-cdk-lib/aws-lambda";
 import { CfnRecordSet, type IHostedZone } from "aws-cdk-lib/aws-route53";
 import { Construct } from "constructs";
+import { CONNECTION_TABLE_ACTIONS } from "./connection-table-access.js";
 import { logicalName } from "./function-plan.js";
 
 /** A custom domain: the name, and optionally its Route 53 zone (certificate validation + alias record). */
@@ -297,15 +298,7 @@ export class SwitchboardWebSocket extends Construct {
         }),
       );
       if (this.table) {
-        this.table.grant(
-          fn,
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:DeleteItem",
-          "dynamodb:Query",
-          "dynamodb:Scan",
-        );
+        this.table.grant(fn, ...CONNECTION_TABLE_ACTIONS);
       }
       const addEnvironment = (fn as { addEnvironment?: (key: string, value: string) => unknown })
         .addEnvironment;

@@ -8,6 +8,7 @@ import {
   DEFAULT_RUNTIME,
   type Throttle,
 } from "./aws-options.js";
+import { CONNECTION_TABLE_ACTIONS } from "./connection-table-access.js";
 import { type AppPlan, type FunctionPlan, planApp } from "./function-plan.js";
 
 /** A CloudFormation template, as JSON. */
@@ -312,14 +313,7 @@ function addFunction(
       {
         Sid: "ConnectionTable",
         Effect: "Allow",
-        Action: [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:DeleteItem",
-          "dynamodb:Query",
-          "dynamodb:Scan",
-        ],
+        Action: [...CONNECTION_TABLE_ACTIONS],
         Resource: [arn(TABLE), { "Fn::Sub": `\${${TABLE}.Arn}/index/*` }],
       },
     );

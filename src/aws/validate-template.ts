@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { SwitchboardError } from "../errors.js";
+import { problemList, SwitchboardError } from "../errors.js";
 
 // The parts of `@aws-cdk/service-spec-types` read here, declared locally: that package comes in
 // through `@aws-cdk/aws-service-spec` and is not a dependency of ours.
@@ -50,9 +50,10 @@ export class TemplateValidationError extends SwitchboardError {
   constructor(issues: TemplateIssue[]) {
     super(
       "SB_ERR_TEMPLATE",
-      `${issues.length} problem${issues.length === 1 ? "" : "s"} in the CloudFormation template:\n${issues
-        .map((issue) => `  ${issue.path}: ${issue.message}`)
-        .join("\n")}`,
+      problemList(
+        "the CloudFormation template",
+        issues.map((issue) => `${issue.path}: ${issue.message}`),
+      ),
     );
     this.name = "TemplateValidationError";
     this.issues = issues;

@@ -9,7 +9,7 @@ import {
   type Throttle,
 } from "../aws/aws-options.js";
 import { buildAwsApp } from "../aws/build.js";
-import { ConfigError, SwitchboardError } from "../errors.js";
+import { reportCommandFailure } from "./command-failure.js";
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -143,15 +143,7 @@ export function registerBuildCommand(program: Command): Command {
           ].join("\n"),
         );
       } catch (error) {
-        if (error instanceof SwitchboardError || error instanceof ConfigError) {
-          process.stderr.write(`${error.message}\n`);
-        } else {
-          process.stderr.write(
-            `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-          );
-        }
-        process.stderr.write(`build failed; ${opts.out} left as it was\n`);
-        process.exitCode = 1;
+        reportCommandFailure(error, `build failed; ${opts.out} left as it was`);
       }
     });
 }

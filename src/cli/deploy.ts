@@ -6,7 +6,7 @@ import {
   type LambdaRuntime,
 } from "../aws/aws-options.js";
 import { deployAwsApp } from "../aws/deploy.js";
-import { ConfigError, SwitchboardError } from "../errors.js";
+import { reportCommandFailure } from "./command-failure.js";
 
 /**
  * Register `switchboard deploy`: build (or take a build output folder), upload the zips,
@@ -60,15 +60,7 @@ export function registerDeployCommand(program: Command): Command {
           ].join("\n"),
         );
       } catch (error) {
-        if (error instanceof SwitchboardError || error instanceof ConfigError) {
-          process.stderr.write(`${error.message}\n`);
-        } else {
-          process.stderr.write(
-            `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-          );
-        }
-        process.stderr.write("deploy failed\n");
-        process.exitCode = 1;
+        reportCommandFailure(error, "deploy failed");
       }
     });
 }

@@ -1,5 +1,5 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type ConnectionRecord,
   type ConnectionStore,
@@ -13,6 +13,10 @@ export interface DynamoDbConnectionStoreOptions extends ConnectionStoreOptions {
   client?: DynamoDBClient;
   clientConfig?: DynamoDBClientConfig;
 }
+
+type DocumentLib = typeof import("@aws-sdk/lib-dynamodb");
+/** Where a Query or Scan page begins: the last page's `LastEvaluatedKey`, none for the first. */
+type PageStart = Record<string, unknown> | undefined;
 
 /** Environment variables a built function gets (see docs/aws.md). */
 const TABLE_ENV = "SWITCHBOARD_CONNECTION_TABLE";
@@ -39,9 +43,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   readonly #indexes: readonly string[];
   readonly #now: () => number;
   readonly #options: DynamoDbConnectionStoreOptions;
-  #client:
-    | Promise<{ doc: DynamoDBDocumentClient; lib: typeof import("@aws-sdk/lib-dynamodb") }>
-    | undefined;
+  #client: Promise<{ doc: DynamoDBDocumentClient; lib: DocumentLib }> | undefined;
 
   constructor(options: DynamoDbConnectionStoreOptions) {
     this.tableName = options.tableName;
@@ -111,52 +113,51 @@ export class DynamoDbConnectionStore implements ConnectionStore {
 
   async query(field: string, value: unknown): Promise<ConnectionRecord[]> {
     if (!this.#indexes.includes(field)) throw new NotAnIndexError(field, this.#indexes);
-    const { doc, lib } = await this.#connect();
-    const out: ConnectionRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
+    return this.#liveRows(
+      (lib, start) =>
         new lib.QueryCommand({
           TableName: this.tableName,
           IndexName: `${field}-index`,
           KeyConditionExpression: "#field = :value",
-          ...this.#liveFilter(),
-          ExpressionAttributeNames: { "#field": field, "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":value": String(value), ":now": this.#nowSeconds() },
-          ...(start ? { ExclusiveStartKey: start } : {}),
+          ...this.#liveFilter({ "#field": field }, { ":value": String(value) }, start),
         }),
-      );
-      for (const item of (page.Items ?? []) as ConnectionRecord[])
-        if (this.#live(item)) out.push(item);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    );
   }
 
   async list(): Promise<ConnectionRecord[]> {
+    return this.#liveRows(
+      (lib, start) =>
+        new lib.ScanCommand({ TableName: this.tableName, ...this.#liveFilter({}, {}, start) }),
+    );
+  }
+
+  /** Every live row a Query or Scan finds, page after page (`start` is where a page begins). */
+  async #liveRows(
+    page: (lib: DocumentLib, start: PageStart) => QueryCommand | ScanCommand,
+  ): Promise<ConnectionRecord[]> {
     const { doc, lib } = await this.#connect();
     const out: ConnectionRecord[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: PageStart;
     do {
-      const page = await doc.send(
-        new lib.ScanCommand({
-          TableName: this.tableName,
-          ...this.#liveFilter(),
-          ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":now": this.#nowSeconds() },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of (page.Items ?? []) as ConnectionRecord[])
+      const result = await doc.send(page(lib, start));
+      for (const item of (result.Items ?? []) as ConnectionRecord[])
         if (this.#live(item)) out.push(item);
-      start = page.LastEvaluatedKey;
+      start = result.LastEvaluatedKey;
     } while (start);
     return out;
   }
 
-  /** Server-side: skip rows TTL has not deleted yet (read capacity is still spent on them). */
-  #liveFilter() {
-    return { FilterExpression: "attribute_not_exists(#expiresAt) OR #expiresAt > :now" };
+  /**
+   * Server-side: skip rows TTL has not deleted yet (read capacity is still spent on them).
+   * `names` and `values` are the command's own expression attributes; `start` its page.
+   */
+  #liveFilter(names: Record<string, string>, values: Record<string, unknown>, start: PageStart) {
+    return {
+      FilterExpression: "attribute_not_exists(#expiresAt) OR #expiresAt > :now",
+      ExpressionAttributeNames: { ...names, "#expiresAt": "expiresAt" },
+      ExpressionAttributeValues: { ...values, ":now": this.#nowSeconds() },
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    };
   }
 
   #nowSeconds(): number {

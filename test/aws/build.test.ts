@@ -2,28 +2,21 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildAwsApp } from "../../src/aws/build.js";
 import { ConfigError, SwitchboardError } from "../../src/errors.js";
 import { FAKE_AWS, type RunningDynalite, startDynalite } from "../helpers/dynalite.js";
+import { CHAT_EXAMPLE, repoScratchDir } from "../helpers/repo-paths.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CHAT = path.join(ROOT, "examples", "chat");
-// Inside the repo: unzipped bundles resolve `@aws-sdk/*` (external, as on Lambda) from node_modules.
-const TMP = path.join(
-  ROOT,
-  "test",
-  ".tmp",
-  `aws-build-${process.pid}-${randomBytes(3).toString("hex")}`,
-);
+const TMP = repoScratchDir("aws-build");
 
 let first: BuildResult;
 
 beforeAll(async () => {
   await mkdir(TMP, { recursive: true });
-  first = await buildAwsApp({ target: CHAT, outDir: path.join(TMP, "chat-1") });
+  first = await buildAwsApp({ target: CHAT_EXAMPLE, outDir: path.join(TMP, "chat-1") });
 });
 
 afterAll(async () => {
@@ -75,7 +68,7 @@ describe("switchboard build: the chat example", () => {
   });
 
   it("zips deterministically: a second build gives byte-identical zips and template", async () => {
-    const second = await buildAwsApp({ target: CHAT, outDir: path.join(TMP, "chat-2") });
+    const second = await buildAwsApp({ target: CHAT_EXAMPLE, outDir: path.join(TMP, "chat-2") });
     for (const fn of first.functions) {
       const a = await readFile(path.join(first.outDir, fn.zip));
       const b = await readFile(path.join(second.outDir, fn.zip));
@@ -112,7 +105,7 @@ describe("switchboard build: bad input fails, naming file and route, and leaves 
     kind: abstract new (...args: never[]) => Error = ConfigError,
   ) {
     const outDir = path.join(TMP, `out-${randomBytes(3).toString("hex")}`);
-    await buildAwsApp({ target: CHAT, outDir }); // an earlier good build
+    await buildAwsApp({ target: CHAT_EXAMPLE, outDir }); // an earlier good build
     const before = await listTree(outDir);
     const manifest = await readFile(path.join(outDir, "manifest.json"), "utf8");
     const error = await buildAwsApp({ target, outDir }).then(
@@ -171,7 +164,9 @@ describe("switchboard build: bad input fails, naming file and route, and leaves 
     const outDir = path.join(TMP, "not-ours");
     await mkdir(outDir, { recursive: true });
     await writeFile(path.join(outDir, "keep.txt"), "mine");
-    await expect(buildAwsApp({ target: CHAT, outDir })).rejects.toBeInstanceOf(SwitchboardError);
+    await expect(buildAwsApp({ target: CHAT_EXAMPLE, outDir })).rejects.toBeInstanceOf(
+      SwitchboardError,
+    );
     expect(await listTree(outDir)).toEqual(["keep.txt"]);
   });
 });

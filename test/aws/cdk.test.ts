@@ -8,6 +8,7 @@ import { HostedZone } from "aws-cdk-lib/aws-route53";
 import * as esbuild from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { SwitchboardWebSocket } from "../../src/aws/cdk.js";
+import { CHAT_EXAMPLE, repoScratchDir } from "../helpers/repo-paths.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 // Synthesized assemblies go here (CDK's default is a new folder in the OS temp dir per App).
@@ -268,6 +269,21 @@ describe("SwitchboardWebSocket (CDK construct, synthesized and checked with aws-
   });
 });
 
+/** The packages an entry point of the library imports once bundled (packages stay external). */
+async function packageImports(entry: string): Promise<string[]> {
+  const result = await esbuild.build({
+    entryPoints: [path.join(ROOT, entry)],
+    bundle: true,
+    write: false,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    metafile: true,
+    logLevel: "silent",
+  });
+  return Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+}
+
 describe("switchboard/cdk is the only entry that needs aws-cdk-lib", () => {
   it("switchboard, switchboard/aws, switchboard/runtime and switchboard/gateway import neither aws-cdk-lib nor constructs", async () => {
     for (const entry of [
@@ -276,55 +292,24 @@ describe("switchboard/cdk is the only entry that needs aws-cdk-lib", () => {
       "src/runtime/index.ts",
       "src/gateway/index.ts",
     ]) {
-      const result = await esbuild.build({
-        entryPoints: [path.join(ROOT, entry)],
-        bundle: true,
-        write: false,
-        platform: "node",
-        format: "esm",
-        packages: "external",
-        metafile: true,
-        logLevel: "silent",
-      });
-      const imports = Object.values(result.metafile.outputs).flatMap((o) =>
-        o.imports.map((i) => i.path),
-      );
+      const imports = await packageImports(entry);
       expect(
         imports.filter((p) => /^(aws-cdk-lib|constructs)(\/|$)/.test(p)),
         entry,
       ).toEqual([]);
     }
-    const cdk = await esbuild.build({
-      entryPoints: [path.join(ROOT, "src/aws/cdk.ts")],
-      bundle: true,
-      write: false,
-      platform: "node",
-      format: "esm",
-      packages: "external",
-      metafile: true,
-      logLevel: "silent",
-    });
-    const imports = Object.values(cdk.metafile.outputs).flatMap((o) =>
-      o.imports.map((i) => i.path),
-    );
-    expect(imports).toContain("aws-cdk-lib");
+    expect(await packageImports("src/aws/cdk.ts")).toContain("aws-cdk-lib");
   });
 });
 
 describe("examples/cdk/chat-stack.ts (the docs' runnable example)", () => {
   it("synthesizes the chat example from its switchboard build output", async () => {
-    const { randomBytes } = await import("node:crypto");
     const { rm } = await import("node:fs/promises");
     const { buildAwsApp } = await import("../../src/aws/build.js");
     const { ChatStack } = await import("../../examples/cdk/chat-stack.js");
-    const out = path.join(
-      ROOT,
-      "test",
-      ".tmp",
-      `cdk-example-${process.pid}-${randomBytes(3).toString("hex")}`,
-    );
+    const out = repoScratchDir("cdk-example");
     try {
-      await buildAwsApp({ target: path.join(ROOT, "examples", "chat"), outDir: out });
+      await buildAwsApp({ target: CHAT_EXAMPLE, outDir: out });
       const stack = new ChatStack(newApp(), "ChatStack", { buildDir: out });
       const template = Template.fromStack(stack);
       template.resourceCountIs("AWS::ApiGatewayV2::Route", 5);

@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   CloudFormationClient,
   CreateChangeSetCommand,
@@ -16,17 +15,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type BuildResult, buildAwsApp } from "../../src/aws/build.js";
 import { DeployError, deployAwsApp } from "../../src/aws/deploy.js";
+import { CHAT_EXAMPLE, repoScratchDir } from "../helpers/repo-paths.js";
 
 // No AWS account is reachable from the tests: every SDK call below goes to aws-sdk-client-mock,
 // which replaces `send` of the real CloudFormation and S3 clients.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CHAT = path.join(ROOT, "examples", "chat");
-const TMP = path.join(
-  ROOT,
-  "test",
-  ".tmp",
-  `deploy-${process.pid}-${randomBytes(3).toString("hex")}`,
-);
+const TMP = repoScratchDir("deploy");
 const BUCKET = "artifacts-bucket";
 
 const cfn = mockClient(CloudFormationClient);
@@ -35,7 +28,7 @@ let built: BuildResult;
 
 beforeAll(async () => {
   await mkdir(TMP, { recursive: true });
-  built = await buildAwsApp({ target: CHAT, outDir: path.join(TMP, "dist") });
+  built = await buildAwsApp({ target: CHAT_EXAMPLE, outDir: path.join(TMP, "dist") });
 });
 afterAll(async () => {
   cfn.restore();
@@ -315,7 +308,7 @@ describe("switchboard deploy (mocked AWS SDK)", () => {
       .resolves({ Status: "FAILED", StatusReason: "No updates are to be performed." });
     cfn.on(DeleteChangeSetCommand).resolves({});
     const out = path.join(TMP, "from-source");
-    const result = await deploy({ target: CHAT, outDir: out, stage: "qa" });
+    const result = await deploy({ target: CHAT_EXAMPLE, outDir: out, stage: "qa" });
     expect(result.stackName).toBe("chat-qa");
     expect(JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")).stage).toBe("qa");
   });

@@ -1,28 +1,19 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadApp } from "../../src/app/load.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import { buildAwsApp } from "../../src/aws/build.js";
 import { runChatFlow } from "../helpers/chat-flow.js";
+import { CHAT_EXAMPLE, repoScratchDir } from "../helpers/repo-paths.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CHAT = path.join(ROOT, "examples", "chat");
-// Inside the repo: the bundles keep `@aws-sdk/*` external (as on Lambda) and resolve it from node_modules.
-const TMP = path.join(
-  ROOT,
-  "test",
-  ".tmp",
-  `round-trip-${process.pid}-${randomBytes(3).toString("hex")}`,
-);
+const TMP = repoScratchDir("round-trip");
 const OUT = path.join(TMP, "dist");
 
 beforeAll(async () => {
   await mkdir(TMP, { recursive: true });
-  await buildAwsApp({ target: CHAT, outDir: OUT });
+  await buildAwsApp({ target: CHAT_EXAMPLE, outDir: OUT });
 });
 
 afterAll(async () => {
@@ -101,7 +92,7 @@ describe("round trip: examples/chat built, then served from dist/ by the dev gat
 describe("the chat flow on the source app (switchboard dev examples/chat)", () => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startApp(CHAT);
+    app = await startApp(CHAT_EXAMPLE);
   });
   afterAll(() => app?.close());
 

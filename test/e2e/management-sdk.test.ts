@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refusedStatus, TestClient } from "../helpers/client.js";
+import { eventually } from "../helpers/eventually.js";
 import { type RunningApp, startApp, tmpdir } from "../helpers/server.js";
 
 type Event = {
@@ -56,16 +57,6 @@ function frameKinds(client: TestClient): boolean[] {
   const kinds: boolean[] = [];
   client.ws.on("message", (_data, isBinary) => kinds.push(isBinary));
   return kinds;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("@connections with the real AWS SDK v3 client", () => {

@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiIdFor } from "../../src/gateway/ids.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
+import { eventually } from "../helpers/eventually.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
 type Event = { requestContext: { connectionId: string; messageId?: string } };
 type Row = { connectionId: string; room?: string; user?: string; expiresAt?: number };
 
 const GONE_ID = "GoneGoneGoneGo0=";
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe("websocketHandler context (basic fixture)", () => {
   let app: RunningApp;

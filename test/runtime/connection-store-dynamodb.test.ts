@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { DescribeTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectionTableProperties } from "../../src/aws/compile-template.js";
-import { MemoryConnectionStore } from "../../src/runtime/connection-store.js";
 import { DynamoDbConnectionStore } from "../../src/runtime/connection-store-dynamodb.js";
 import { type RunningDynalite, startDynalite } from "../helpers/dynalite.js";
 import { connectionStoreContract } from "./connection-store.contract.js";
@@ -26,10 +25,6 @@ async function freshTable(indexes: readonly string[]): Promise<string> {
   );
   return name;
 }
-
-describe("ConnectionStore contract: MemoryConnectionStore", () => {
-  connectionStoreContract(async (options) => new MemoryConnectionStore(options));
-});
 
 describe("ConnectionStore contract: DynamoDbConnectionStore (dynalite, real @aws-sdk/client-dynamodb)", () => {
   connectionStoreContract(async (options) => {

@@ -47,6 +47,7 @@ export function connectionStoreContract(make: MakeStore): void {
     await store.put({ connectionId: "c", room: "r2", user: "alice" });
     await store.put({ connectionId: "d" });
     expect(ids(await store.query("room", "r1"))).toEqual(["a", "b"]);
+    expect(ids(await store.query("room", "r2"))).toEqual(["c"]);
     expect(ids(await store.query("user", "alice"))).toEqual(["a", "c"]);
     expect(await store.query("room", "r3")).toEqual([]);
     await store.put({ connectionId: "a", room: "r2", user: "alice" });
@@ -57,9 +58,19 @@ export function connectionStoreContract(make: MakeStore): void {
     expect(ids(await store.list())).toEqual(["a", "b", "d"]);
   });
 
-  it("refuses to query a field that is not an index", async () => {
+  it("refuses to query a field that is not an index, naming the indexes there are", async () => {
     const store = await make({ ttlSeconds: 0, indexes: ["room"], now: Date.now });
-    await expect(store.query("user", "alice")).rejects.toBeInstanceOf(NotAnIndexError);
+    await store.put({ connectionId: "a", room: "r1", user: "alice" });
+    const error = await store.query("user", "alice").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NotAnIndexError);
+    expect((error as Error).name).toBe("NotAnIndexError");
+    expect((error as Error).message).toContain('"user" is not an index');
+    expect((error as Error).message).toContain("room");
+    const none = await make({ ttlSeconds: 0, indexes: [], now: Date.now });
+    await expect(none.query("room", "x")).rejects.toThrow(/indexes: none/);
   });
 
   it("sets expiresAt (epoch seconds) from the TTL and hides expired rows from get, query and list", async () => {
@@ -68,6 +79,8 @@ export function connectionStoreContract(make: MakeStore): void {
     await store.put({ connectionId: "a", room: "r1" });
     expect((await store.get("a"))?.expiresAt).toBe(1_700_000_000 + 60);
     clock.now += 59_000;
+    expect(await store.get("a")).toBeDefined();
+    expect(ids(await store.query("room", "r1"))).toEqual(["a"]);
     await store.put({ connectionId: "b", room: "r1" });
     expect(ids(await store.query("room", "r1"))).toEqual(["a", "b"]);
     clock.now = (1_700_000_000 + 60) * 1000;

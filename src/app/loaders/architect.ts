@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { parseConfigDocument } from "../config-document.js";
 import { describeValue, quote } from "../describe-value.js";
 import type { DocumentPath, Position } from "../issue-location.js";
 import type { LoadAppOptions } from "../load.js";
@@ -22,7 +21,7 @@ import {
   manifestFromData,
   parseArc,
 } from "./architect-manifest.js";
-import { type PositionOf, SourceIssues } from "./source-issues.js";
+import { type PositionOf, parseSource, SourceIssues } from "./source-issues.js";
 
 /** Architect's defaults (inventory 5): 5 s, 1152 MB. */
 const DEFAULT_TIMEOUT_SECONDS = 5;
@@ -73,17 +72,14 @@ export async function loadArchitect(
     manifest = parseArc(text);
     issues = new SourceIssues(file, arcPositions(manifest));
   } else {
-    const doc = parseConfigDocument(text, path.extname(file) === ".json" ? "json" : "yaml");
-    issues = new SourceIssues(file, doc.positionOf);
-    issues.addAll(doc.syntaxIssues);
-    issues.throwIfAny();
-    issues.addAll(doc.issues);
+    const parsed = parseSource(file, text);
+    issues = parsed.issues;
     if (base === "package.json") {
-      const pkg = doc.value as Record<string, unknown>;
+      const pkg = parsed.value as Record<string, unknown>;
       const key = pkg.arc !== undefined ? "arc" : "architect";
       manifest = manifestFromData(pkg[key], [key], issues);
     } else {
-      manifest = manifestFromData(doc.value, [], issues);
+      manifest = manifestFromData(parsed.value, [], issues);
     }
   }
   return new ManifestReader(manifest, issues, options).read();

@@ -1,6 +1,5 @@
 import path from "node:path";
 import { apiIdFor } from "../../gateway/ids.js";
-import { parseConfigDocument } from "../config-document.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load.js";
@@ -25,7 +24,7 @@ import {
   replaceResourceRefs,
   resourceRefsIn,
 } from "./cloudformation-intrinsics.js";
-import { SourceIssues } from "./source-issues.js";
+import { parseSource, type SourceIssues } from "./source-issues.js";
 import { cloudFormationTables } from "./tables.js";
 
 const API = "AWS::ApiGatewayV2::Api";
@@ -71,22 +70,16 @@ export async function loadCloudFormation(
   text: string,
   options: LoadAppOptions,
 ): Promise<App> {
-  const doc = parseConfigDocument(text, path.extname(file) === ".json" ? "json" : "yaml", {
-    customTags: CLOUDFORMATION_TAGS,
-  });
-  const issues = new SourceIssues(file, doc.positionOf);
-  issues.addAll(doc.syntaxIssues);
-  issues.throwIfAny();
-  issues.addAll(doc.issues);
-  if (!isRecord(doc.value) || !isRecord(doc.value.Resources)) {
+  const { value: template, issues } = parseSource(file, text, CLOUDFORMATION_TAGS);
+  if (!isRecord(template) || !isRecord(template.Resources)) {
     issues.add(
-      isRecord(doc.value) ? ["Resources"] : [],
+      isRecord(template) ? ["Resources"] : [],
       "a template with a Resources object",
-      describeValue(isRecord(doc.value) ? doc.value.Resources : doc.value),
+      describeValue(isRecord(template) ? template.Resources : template),
     );
     issues.throwIfAny();
   }
-  return new TemplateReader(doc.value as Record<string, unknown>, issues, options).read();
+  return new TemplateReader(template as Record<string, unknown>, issues, options).read();
 }
 
 class TemplateReader {

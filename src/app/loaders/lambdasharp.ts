@@ -1,5 +1,4 @@
 import path from "node:path";
-import { parseConfigDocument } from "../config-document.js";
 import { describeValue, quote } from "../describe-value.js";
 import { resolveModuleFile } from "../handler-ref.js";
 import type { DocumentPath } from "../issue-location.js";
@@ -21,7 +20,7 @@ import {
   readTimeout,
 } from "./app-draft.js";
 import { CLOUDFORMATION_TAGS } from "./cloudformation-intrinsics.js";
-import { SourceIssues } from "./source-issues.js";
+import { parseSource, type SourceIssues } from "./source-issues.js";
 
 /** Used when a function gives no `Memory` / `Timeout`. */
 const DEFAULT_MEMORY_MB = 256;
@@ -51,14 +50,7 @@ export async function loadLambdaSharp(
   text: string,
   options: LoadAppOptions,
 ): Promise<App> {
-  const doc = parseConfigDocument(text, path.extname(file) === ".json" ? "json" : "yaml", {
-    customTags: CLOUDFORMATION_TAGS,
-  });
-  const issues = new SourceIssues(file, doc.positionOf);
-  issues.addAll(doc.syntaxIssues);
-  issues.throwIfAny();
-  issues.addAll(doc.issues);
-  const module = doc.value;
+  const { value: module, issues } = parseSource(file, text, CLOUDFORMATION_TAGS);
   if (!isRecord(module)) {
     issues.add([], "a LambdaSharp module (Module, Items)", describeValue(module));
     issues.throwIfAny();

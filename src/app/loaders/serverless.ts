@@ -1,6 +1,4 @@
-import path from "node:path";
 import { apiIdFor } from "../../gateway/ids.js";
-import { parseConfigDocument } from "../config-document.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load.js";
@@ -28,7 +26,7 @@ import {
   replaceResourceRefs,
 } from "./cloudformation-intrinsics.js";
 import { ServerlessVariables } from "./serverless-variables.js";
-import { SourceIssues } from "./source-issues.js";
+import { parseSource, SourceIssues } from "./source-issues.js";
 import { cloudFormationTables } from "./tables.js";
 
 /** Serverless Framework defaults (provider.timeout / provider.memorySize). */
@@ -57,14 +55,8 @@ export async function loadServerless(
   text: string,
   options: LoadAppOptions,
 ): Promise<App> {
-  const doc = parseConfigDocument(text, path.extname(file) === ".json" ? "json" : "yaml", {
-    customTags: CLOUDFORMATION_TAGS,
-  });
-  const issues = new SourceIssues(file, doc.positionOf);
-  issues.addAll(doc.syntaxIssues);
-  issues.throwIfAny();
-  issues.addAll(doc.issues);
-  return serverlessApp(doc.value, issues, options);
+  const { value, issues } = parseSource(file, text, CLOUDFORMATION_TAGS);
+  return serverlessApp(value, issues, options);
 }
 
 /** A service that is already data (a `serverless.ts`/`.js` default export). */

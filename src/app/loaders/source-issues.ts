@@ -1,5 +1,7 @@
 import path from "node:path";
+import type { Tags } from "yaml";
 import { ConfigError, type ConfigIssue } from "../../errors.js";
+import { parseConfigDocument } from "../config-document.js";
 import {
   type DocumentPath,
   displayFile,
@@ -82,4 +84,32 @@ export class SourceIssues {
     }
     return undefined;
   }
+}
+
+/** A foreign config file read as data, with the issues that leave it usable already added. */
+export interface ParsedSource {
+  value: unknown;
+  issues: SourceIssues;
+}
+
+/**
+ * Parse a foreign config file's text as JSON (a `.json` file) or YAML (anything else), with
+ * the format's own tags (CloudFormation's `!Ref`, `!Sub`, ...). Syntax errors throw a
+ * {@link ConfigError} at once; problems that leave the value usable (duplicate keys) are
+ * already in the returned `issues`, located in `file`.
+ *
+ * @example
+ * ```ts
+ * const { value, issues } = parseSource("/app/template.yaml", text, CLOUDFORMATION_TAGS);
+ * ```
+ */
+export function parseSource(file: string, text: string, customTags?: Tags): ParsedSource {
+  const doc = parseConfigDocument(text, path.extname(file) === ".json" ? "json" : "yaml", {
+    ...(customTags ? { customTags } : {}),
+  });
+  const issues = new SourceIssues(file, doc.positionOf);
+  issues.addAll(doc.syntaxIssues);
+  issues.throwIfAny();
+  issues.addAll(doc.issues);
+  return { value: doc.value, issues };
 }
