@@ -1,0 +1,1 @@
+export const ignore = async () => ({ statusCode: 200 });

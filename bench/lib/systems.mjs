@@ -1,0 +1,290 @@
+// The systems under test: Switchboard, the raw ws ceiling, and the peers. Each one starts a
+// fresh server process per scenario (so RSS figures start from a clean process).
+import { execFileSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, startServer } from "./proc.mjs";
+
+export const BENCH = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT = join(BENCH, "..");
+const PEERS = join(BENCH, "peers");
+const LOGS = join(BENCH, "results", "tmp");
+
+/** Dummy credentials: the AWS SDK insists on some, no peer checks them. */
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: "bench",
+  AWS_SECRET_ACCESS_KEY: "bench",
+  AWS_REGION: "us-east-1",
+  AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+};
+
+/** Which Switchboard app (bench/apps/<name>) serves each scenario. */
+export const SWITCHBOARD_APPS = {
+  s1: "echo-route",
+  s2: "echo-send",
+  s3: "echo-sdk",
+  s4: "broadcast",
+  s5: "connect-storm",
+  s6: "idle",
+  s7: "echo-route",
+};
+
+/**
+ * @typedef {"s1"|"s2"|"s3"|"s4"|"s5"|"s6"|"s7"} ScenarioId
+ * @typedef {{ url: string, pid: number, logFile: string, stop: () => Promise<void>, exited: () => boolean, exitInfo: () => string }} Running
+ * @typedef {{
+ *   id: string,
+ *   label: string,
+ *   role: "ceiling" | "product" | "peer",
+ *   version: () => string,
+ *   available: () => { ok: boolean, reason?: string, install?: string },
+ *   start: (scenario: ScenarioId) => Promise<Running>,
+ *   notes: Partial<Record<ScenarioId, string>>,
+ *   unsupported: Partial<Record<ScenarioId, string>>,
+ *   overrides: Partial<Record<ScenarioId, Record<string, number | string>>>,
+ * }} System
+ */
+
+/** @param {string} file */
+function pkgVersion(file) {
+  try {
+    return JSON.parse(
+      execFileSync("node", [
+        "-p",
+        `JSON.stringify(require(${JSON.stringify(file)}).version)`,
+      ]).toString(),
+    );
+  } catch {
+    return "?";
+  }
+}
+
+/** @param {string} dir */
+function peerInstalled(dir) {
+  return existsSync(join(PEERS, dir, "node_modules"));
+}
+
+/** @type {System} */
+const rawWs = {
+  id: "raw-ws",
+  label: "raw ws (ceiling)",
+  role: "ceiling",
+  version: () => `ws ${pkgVersion(join(ROOT, "node_modules/ws/package.json"))}`,
+  available: () => ({ ok: true }),
+  async start(scenario) {
+    const port = await freePort();
+    const s = await startServer({
+      args: [join(PEERS, "raw-ws/server.mjs"), "--port", String(port)],
+      cwd: ROOT,
+      logFile: join(LOGS, `raw-ws-${scenario}.log`),
+      port,
+    });
+    return { ...s, url: `ws://127.0.0.1:${port}/` };
+  },
+  notes: {},
+  unsupported: {},
+  overrides: {},
+};
+
+/** @type {System} */
+const switchboard = {
+  id: "switchboard",
+  label: "Switchboard",
+  role: "product",
+  version: () => `switchboard ${pkgVersion(join(ROOT, "package.json"))}`,
+  available() {
+    if (!existsSync(join(ROOT, "bin/switchboard.js")))
+      return { ok: false, reason: "bin/switchboard.js does not exist yet" };
+    if (!existsSync(join(ROOT, "dist")))
+      return { ok: false, reason: "dist/ is missing: run `npm run build` first" };
+    return { ok: true };
+  },
+  async start(scenario) {
+    const port = await freePort();
+    const app = join(BENCH, "apps", SWITCHBOARD_APPS[scenario]);
+    const s = await startServer({
+      args: [
+        join(ROOT, "bin/switchboard.js"),
+        "dev",
+        app,
+        "--port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+        "--quiet",
+        "--no-watch",
+        "--no-static",
+      ],
+      cwd: ROOT,
+      env: { ...AWS_ENV, BENCH_MGMT_ENDPOINT: `http://127.0.0.1:${port}` },
+      logFile: join(LOGS, `switchboard-${scenario}.log`),
+      port,
+      ready: new RegExp(`ws://127\\.0\\.0\\.1:${port}`),
+    });
+    return { ...s, url: `ws://127.0.0.1:${port}/` };
+  },
+  notes: {},
+  unsupported: {},
+  overrides: {},
+};
+
+/**
+ * serverless-offline 13.10.1 on serverless 3.40.0, one app with every route
+ * (bench/peers/sls-offline/serverless.yml).
+ * @param {boolean} inProcess
+ * @returns {System}
+ */
+function slsOffline(inProcess) {
+  const id = inProcess ? "sls-offline-inprocess" : "sls-offline";
+  return {
+    id,
+    label: inProcess ? "serverless-offline --useInProcess" : "serverless-offline (worker threads)",
+    role: "peer",
+    version: () =>
+      `serverless ${pkgVersion(join(PEERS, "sls-offline/node_modules/serverless/package.json"))}, serverless-offline ${pkgVersion(
+        join(PEERS, "sls-offline/node_modules/serverless-offline/package.json"),
+      )}`,
+    available: () =>
+      peerInstalled("sls-offline")
+        ? { ok: true }
+        : {
+            ok: false,
+            reason: "bench/peers/sls-offline/node_modules is missing",
+            install: "sls-offline",
+          },
+    async start(scenario) {
+      const port = await freePort();
+      const lambdaPort = await freePort();
+      const httpPort = await freePort();
+      const registry = join(tmpdir(), `switchboard-bench-${id}-${port}.registry`);
+      if (scenario === "s4") writeFileSync(registry, "");
+      const args = [
+        join(PEERS, "sls-offline/node_modules/serverless/bin/serverless.js"),
+        "offline",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--websocketPort",
+        String(port),
+        "--lambdaPort",
+        String(lambdaPort),
+        "--httpPort",
+        String(httpPort),
+        "--noTimeout",
+      ];
+      if (inProcess) args.push("--useInProcess");
+      // The authorizer runs in the connect storm only (as in the other systems).
+      if (scenario !== "s5") args.push("--noAuth");
+      const s = await startServer({
+        args,
+        cwd: join(PEERS, "sls-offline"),
+        env: {
+          ...AWS_ENV,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          BENCH_WS_ENDPOINT: `http://127.0.0.1:${port}`,
+          BENCH_REGISTRY: scenario === "s4" ? registry : "",
+        },
+        logFile: join(LOGS, `${id}-${scenario}.log`),
+        port,
+        ready: /\[websocket\] listening/,
+      });
+      return {
+        ...s,
+        url: `ws://127.0.0.1:${port}/`,
+        async stop() {
+          await s.stop();
+          rmSync(registry, { force: true });
+        },
+      };
+    },
+    notes: inProcess
+      ? { s6: "5,000 connections (the memory target compares Switchboard with raw ws only)" }
+      : {
+          s4: "1,000 connections only (10,000 do not fit the time budget in this mode)",
+          s6: "5,000 connections; RSS includes the ~64 worker threads the connects started",
+          s1: "64 connections x 1 in flight instead of x 4: one worker thread per in-flight invocation",
+          s2: "64 x 1 in flight (see scenario 1)",
+          s3: "64 x 1 in flight (see scenario 1)",
+          s7: "scaled down to 100 in flight (100 connections x 1): default mode starts one worker thread per in-flight invocation (reference run: 500 in flight = 526 threads, 4.7 GB RSS); 10,000 would exhaust memory",
+        },
+    unsupported: {},
+    overrides: inProcess
+      ? { s6: { count: 5000 } }
+      : {
+          s1: { depth: 1 },
+          s2: { depth: 1 },
+          s3: { depth: 1 },
+          s4: { maxConnections: 1000 },
+          s6: { count: 5000 },
+          s7: { perConn: 1 },
+        },
+  };
+}
+
+/** @type {System} */
+const architect = {
+  id: "architect",
+  label: "Architect Sandbox",
+  role: "peer",
+  version: () =>
+    `@architect/sandbox ${pkgVersion(join(PEERS, "architect/node_modules/@architect/sandbox/package.json"))}`,
+  available: () =>
+    peerInstalled("architect")
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: "bench/peers/architect/node_modules is missing",
+          install: "architect",
+        },
+  async start(scenario) {
+    const port = await freePort();
+    const internal = await freePort();
+    const registry = join(tmpdir(), `switchboard-bench-architect-${port}.registry`);
+    if (scenario === "s4") writeFileSync(registry, "");
+    const s = await startServer({
+      args: [
+        join(PEERS, "architect/node_modules/@architect/sandbox/src/cli/cli.js"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--quiet",
+      ],
+      cwd: join(PEERS, "architect/app"),
+      env: { ...AWS_ENV, ARC_INTERNAL_PORT: String(internal), ARC_QUIET: "1" },
+      logFile: join(LOGS, `architect-${scenario}.log`),
+      port,
+    });
+    return {
+      ...s,
+      url: `ws://127.0.0.1:${port}/`,
+      async stop() {
+        await s.stop();
+        rmSync(registry, { force: true });
+      },
+    };
+  },
+  notes: {
+    s2: "8 connections x 1 in flight instead of 64 x 4: Sandbox spawns a Node process per message and times out (5 s) most invocations at >= 50 in flight",
+    s3: "8 connections x 1 in flight (see scenario 2)",
+    s4: "300 connections only: one process per $connect (~17 connections/s on 2 cores); 1,000 took 70 s and 10,000 would take 10 minutes",
+    s5: "200 connections, 8 at a time: one process per $connect; token checked in $connect (Architect has no authorizers)",
+    s6: "300 connections, 8 at a time (one process per $connect)",
+    s7: "scaled down to 50 in flight (50 connections x 1), through the arc.ws.send route (no route responses): Sandbox spawns one process per message",
+  },
+  unsupported: { s1: "no route responses (two-way routes) in Architect" },
+  overrides: {
+    s2: { connections: 8, depth: 1 },
+    s3: { connections: 8, depth: 1 },
+    s4: { small: 300, maxConnections: 300 },
+    s5: { count: 200, concurrency: 8 },
+    s6: { count: 300, concurrency: 8 },
+    s7: { connections: 50, perConn: 1, route: "send" },
+  },
+};
+
+/** In run order. */
+export const SYSTEMS = [rawWs, switchboard, slsOffline(true), architect, slsOffline(false)];
