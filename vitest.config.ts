@@ -11,5 +11,8 @@ export default defineConfig({
     // e2e suites start real servers on random ports; two cores on CI.
     fileParallelism: true,
     maxWorkers: 2,
+    // CI also keeps a machine-readable result, summarised by .ci/run as its last line.
+    reporters: process.env.CI ? ["default", "json"] : ["default"],
+    outputFile: { json: process.env.VITEST_JSON ?? "test-results/vitest.json" },
   },
 });
