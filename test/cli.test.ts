@@ -58,6 +58,13 @@ describe("switchboard validate", () => {
     ]);
   });
 
+  it("accepts a config file as well as a folder (the module cache goes next to the file)", async () => {
+    const result = await run(["validate", "examples/chat/switchboard.config.ts"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("examples/chat/switchboard.config.ts: valid (5 routes)\n");
+    expect(result.code).toBe(0);
+  });
+
   it("exits 1 when there is no config", async () => {
     const result = await run(["validate", "test/helpers"]);
     expect(result.code).toBe(1);
@@ -82,6 +89,13 @@ describe("switchboard routes", () => {
     // Columns line up.
     const column = (lines[1] ?? "").indexOf("HANDLER");
     for (const line of lines.slice(2)) expect(line.slice(column)).toMatch(/^examples\//);
+  });
+
+  it("prints the route table of a config file named directly", async () => {
+    const result = await run(["routes", "test/fixtures/basic/switchboard.yaml"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^basic \(stage /);
   });
 
   it("prints the App model with --json", async () => {

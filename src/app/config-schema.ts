@@ -110,9 +110,30 @@ const limits = strict({
   timeout: timeout.optional(),
 });
 
+/** A connection index is a GSI `<field>-index` on a table keyed by `connectionId`. */
+const INDEX_FIELD = /^[A-Za-z0-9_.-]+$/;
+const indexes = z
+  .array(nonEmpty("a field name"), expecting("an array of field names"))
+  .superRefine((fields, ctx) => {
+    const seen = new Set<string>();
+    fields.forEach((field, index) => {
+      const problem = (message: string, found = quote(field)) =>
+        ctx.addIssue({ code: "custom", path: [index], message, params: { found } });
+      if (field === "") return;
+      if (field === "connectionId") {
+        problem("a field other than connectionId (the table's key)");
+      } else if (seen.has(field)) {
+        problem("each field once", `${quote(field)} again`);
+      } else if (!INDEX_FIELD.test(field)) {
+        problem("a field name of letters, digits, _, . and - (the index is named <field>-index)");
+      }
+      seen.add(field);
+    });
+  });
+
 const connections = strict({
   ttl: integerIn(0, Number.MAX_SAFE_INTEGER, "a whole number of seconds, 0 or more").optional(),
-  indexes: z.array(nonEmpty("a field name"), expecting("an array of field names")).optional(),
+  indexes: indexes.optional(),
 });
 
 /** The config shape of `switchboard.config.ts`, `switchboard.yaml` and `switchboard.json`. */

@@ -127,11 +127,18 @@ export class ModuleLoader {
   load(file: string): Promise<LoadedModule> {
     let entry = this.#cache.get(file);
     if (!entry) {
-      entry = this.#build(file);
-      this.#cache.set(file, entry);
-      entry.then(
-        (mod) => this.#loaded.set(file, mod),
-        () => this.#cache.delete(file),
+      const building = this.#build(file);
+      entry = building;
+      this.#cache.set(file, building);
+      // A build that settles after `invalidate()` (and a newer build) must not touch the cache.
+      const current = () => this.#cache.get(file) === building;
+      building.then(
+        (mod) => {
+          if (current()) this.#loaded.set(file, mod);
+        },
+        () => {
+          if (current()) this.#cache.delete(file);
+        },
       );
     }
     return entry;

@@ -228,9 +228,17 @@ export class SwitchboardWebSocket extends Construct {
     const twoWay = new Set(props.twoWay ?? []);
     const routeResources: CfnRoute[] = [];
     const responses: CfnRouteResponse[] = [];
+    // Everything the deployed routes depend on, the authorizer included (present or not, its
+    // name, identity sources and function): a change there must redeploy the API too.
     const fingerprint: unknown[] = [
       props.routeSelectionExpression,
-      props.authorizer?.identitySource,
+      this.authorizer
+        ? [
+            this.authorizer.name,
+            this.authorizer.identitySource,
+            props.authorizer?.handler.node.path,
+          ]
+        : null,
       timeoutMs,
     ];
     for (const [key, fn] of routes) {

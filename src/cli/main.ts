@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { loadApp } from "../app/load.js";
@@ -53,7 +54,11 @@ export function formatRoutes(app: App): string {
 
 async function loadOnce(target: string, stage?: string): Promise<App> {
   const resolved = path.resolve(target);
-  const loader = new ModuleLoader({ cacheDir: path.join(resolved, ".switchboard", "modules") });
+  // A config file named directly keeps its module cache next to it, as for a folder.
+  const appDir = statSync(resolved, { throwIfNoEntry: false })?.isFile()
+    ? path.dirname(resolved)
+    : resolved;
+  const loader = new ModuleLoader({ cacheDir: path.join(appDir, ".switchboard", "modules") });
   try {
     return await loadApp(resolved, { loader, ...(stage ? { stage } : {}) });
   } finally {

@@ -317,6 +317,27 @@ environment:
     ]);
   });
 
+  it("refuses connection indexes the connection table cannot have (each one is a GSI <field>-index)", async () => {
+    const dir = await appDir({
+      "switchboard.yaml": `name: chat
+routes:
+  $default: src/connect.ts
+connections:
+  indexes:
+    - room
+    - connectionId
+    - room
+    - user name
+`,
+    });
+    const file = path.join(dir, "switchboard.yaml");
+    expect(await problems(dir)).toEqual([
+      `${file}:7:7 connections.indexes[1] — expected a field other than connectionId (the table's key), found "connectionId"`,
+      `${file}:8:7 connections.indexes[2] — expected each field once, found "room" again`,
+      `${file}:9:7 connections.indexes[3] — expected a field name of letters, digits, _, . and - (the index is named <field>-index), found "user name"`,
+    ]);
+  });
+
   it("checks handler files, builds, exports and methods", async () => {
     const dir = await appDir({
       "switchboard.yml": `name: chat

@@ -245,6 +245,30 @@ describe("SwitchboardWebSocket (CDK construct, synthesized and checked with aws-
     expect(ids(["a"])).not.toEqual(ids(["a", "b"]));
   });
 
+  it("changes the Deployment's logical id when an authorizer is added or changed (else $connect stays open on the live stage)", () => {
+    const ids = (authorizer?: { fn: string; name?: string }) => {
+      const stack = new Stack(newApp(), "S");
+      const handler = fn(stack, "All");
+      const auth = fn(stack, authorizer?.fn ?? "Auth");
+      new SwitchboardWebSocket(stack, "Ws", {
+        handler,
+        ...(authorizer
+          ? {
+              authorizer: {
+                handler: auth,
+                ...(authorizer.name ? { name: authorizer.name } : {}),
+              },
+            }
+          : {}),
+      });
+      return Object.keys(Template.fromStack(stack).findResources("AWS::ApiGatewayV2::Deployment"));
+    };
+    expect(ids({ fn: "Auth" })).toEqual(ids({ fn: "Auth" }));
+    expect(ids()).not.toEqual(ids({ fn: "Auth" }));
+    expect(ids({ fn: "Auth" })).not.toEqual(ids({ fn: "OtherAuth" }));
+    expect(ids({ fn: "Auth" })).not.toEqual(ids({ fn: "Auth", name: "custom" }));
+  });
+
   it("refuses no routes, an unknown two-way route, clashing ids and a host without a certificate", () => {
     const stack = new Stack(newApp(), "Bad");
     const handler = fn(stack, "All");
