@@ -42,8 +42,10 @@ export function buildHandshake(
   search: string,
   client: { sourceIp: string; port: number; proto: "http" | "https"; now: number },
 ): Handshake {
-  const all: Record<string, string> = {};
-  const allMulti: Record<string, string[]> = {};
+  // Maps, turned into objects at the end: a client's `__proto__` header or query key must be an
+  // own key of the event, not a prototype lookup (which crashed the gateway).
+  const all = new Map<string, string>();
+  const allMulti = new Map<string, string[]>();
   let forwardedFor: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
@@ -60,10 +62,10 @@ export function buildHandshake(
     ) {
       continue;
     }
-    all[name] = value;
-    const values = allMulti[name];
+    all.set(name, value);
+    const values = allMulti.get(name);
     if (values) values.push(value);
-    else allMulti[name] = [value];
+    else allMulti.set(name, [value]);
   }
   const added: Record<string, string> = {
     "X-Amzn-Trace-Id": traceId(client.now),
@@ -72,33 +74,29 @@ export function buildHandshake(
     "X-Forwarded-Proto": client.proto,
   };
   for (const [name, value] of Object.entries(added)) {
-    all[name] = value;
-    allMulti[name] = [value];
+    all.set(name, value);
+    allMulti.set(name, [value]);
   }
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const name of Object.keys(all)) {
-    if (HOP_HEADERS.has(name.toLowerCase())) continue;
-    headers[name] = all[name] as string;
-    multiValueHeaders[name] = allMulti[name] as string[];
-  }
+  const forwarded = [...all.keys()].filter((name) => !HOP_HEADERS.has(name.toLowerCase()));
   const handshake: Handshake = {
-    headers,
-    multiValueHeaders,
-    authorizerHeaders: all,
-    authorizerMultiValueHeaders: allMulti,
+    headers: Object.fromEntries(forwarded.map((name) => [name, all.get(name) as string])),
+    multiValueHeaders: Object.fromEntries(
+      forwarded.map((name) => [name, allMulti.get(name) as string[]]),
+    ),
+    authorizerHeaders: Object.fromEntries(all),
+    authorizerMultiValueHeaders: Object.fromEntries(allMulti),
   };
   if (search && search !== "?") {
-    const query: Record<string, string> = {};
-    const multi: Record<string, string[]> = {};
+    const query = new Map<string, string>();
+    const multi = new Map<string, string[]>();
     for (const [key, value] of new URLSearchParams(search)) {
-      query[key] = value;
-      const values = multi[key];
+      query.set(key, value);
+      const values = multi.get(key);
       if (values) values.push(value);
-      else multi[key] = [value];
+      else multi.set(key, [value]);
     }
-    handshake.queryStringParameters = query;
-    handshake.multiValueQueryStringParameters = multi;
+    handshake.queryStringParameters = Object.fromEntries(query);
+    handshake.multiValueQueryStringParameters = Object.fromEntries(multi);
   }
   return handshake;
 }

@@ -98,6 +98,31 @@ function refuseHandshake(
   );
 }
 
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** The checks `ws` makes in `handleUpgrade` (method, Upgrade, key, version), made up front. */
+function invalidHandshake(
+  req: IncomingMessage,
+): { status: number; reason: string; headers: Record<string, string> } | undefined {
+  if (req.method !== "GET") return { status: 405, reason: "invalid HTTP method", headers: {} };
+  if (req.headers.upgrade?.toLowerCase() !== "websocket") {
+    return { status: 400, reason: "invalid Upgrade header", headers: {} };
+  }
+  const key = req.headers["sec-websocket-key"];
+  if (key === undefined || !WEBSOCKET_KEY.test(key)) {
+    return { status: 400, reason: "missing or invalid Sec-WebSocket-Key", headers: {} };
+  }
+  const version = Number(req.headers["sec-websocket-version"]);
+  if (version !== 13 && version !== 8) {
+    return {
+      status: 400,
+      reason: "unsupported Sec-WebSocket-Version",
+      headers: { "Sec-WebSocket-Version": "13, 8" },
+    };
+  }
+  return undefined;
+}
+
 function resultStatus(result: unknown): number | undefined {
   if (result && typeof result === "object" && "statusCode" in result) {
     const status = Number((result as { statusCode: unknown }).statusCode);
@@ -157,7 +182,10 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     });
     this.server.on("upgrade", (req, socket, head) => {
       socket.on("error", () => undefined);
-      void this.#upgrade(req, socket, head);
+      this.#upgrade(req, socket, head).catch((error: unknown) => {
+        socket.destroy();
+        this.#report({ message: `upgrade failed: ${String(error)}`, error });
+      });
     });
     // Errors on the I/O path are reported, never thrown past here.
     this.server.on("clientError", (_error, socket) => socket.destroy());
@@ -396,6 +424,13 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         reason,
       });
     };
+    // What `ws` would refuse only after `$connect` ran: refused first, as the AWS edge does.
+    const invalid = invalidHandshake(req);
+    if (invalid) {
+      const text = `{"message":"${STATUS_CODES[invalid.status]}"}`;
+      refuse(invalid.status, invalid.reason, text, invalid.headers);
+      return;
+    }
     let aborted = false;
     socket.once("close", () => {
       aborted = true;
@@ -498,7 +533,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
 
     // 3. Complete the handshake
     if (protocol !== undefined) (req as SubprotocolChoice)[CHOSEN_PROTOCOL] = protocol;
+    let accepted = false;
     gen.wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true;
       this.#pending.delete(facts.connectionId);
       this.#accept(ws, facts, socket, app.limits);
       this.emit("connect", {
@@ -508,6 +545,23 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         sourceIp,
       });
     });
+    // `ws` answers synchronously; no callback means it refused the handshake itself (e.g. a
+    // malformed Sec-WebSocket-Protocol): nothing is pending any more, and $connect's state goes.
+    if (!accepted) {
+      this.#pending.delete(facts.connectionId);
+      this.emit("connect", {
+        connectionId: facts.connectionId,
+        status: 400,
+        durationMs: performance.now() - started,
+        sourceIp,
+        reason: "handshake refused by ws",
+      });
+      if (connectRoute) {
+        this.#invokeDisconnect(gen, facts, 1006, "").catch((error: unknown) =>
+          this.#report({ connectionId: facts.connectionId, message: String(error), error }),
+        );
+      }
+    }
   }
 
   #accept(ws: WebSocket, facts: ConnectionFacts, socket: Duplex, limits: Limits): void {
@@ -549,7 +603,14 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     const gen = this.#generation;
     const text = data.toString();
     const parsed = parseBody(text);
-    const key = gen.select(typeof parsed === "string" ? undefined : parsed);
+    let key: string;
+    try {
+      key = gen.select(typeof parsed === "string" ? undefined : parsed);
+    } catch (error) {
+      // A value too deeply nested to stringify: unmatched ($default), never a crash.
+      key = "";
+      this.#report({ connectionId: conn.id, message: `route selection failed: ${error}`, error });
+    }
     // $connect/$disconnect are lifecycle routes: a message naming them is not a match.
     const exact = key === CONNECT || key === DISCONNECT ? undefined : gen.routes.get(key);
     const route = exact ?? gen.defaultRoute;

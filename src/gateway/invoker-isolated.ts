@@ -185,7 +185,12 @@ export class IsolatedInvoker implements Invoker {
         return idle;
       }
       if (pool.length < this.#options.maxWorkersPerFunction) {
-        const slot = await this.#spawn(spec);
+        const script = await workerScript();
+        // Calls made while the script was awaited may have filled the pool: look again.
+        if (pool.length >= this.#options.maxWorkersPerFunction || pool.some((s) => !s.busy)) {
+          continue;
+        }
+        const slot = this.#spawn(spec, script);
         slot.busy = true;
         pool.push(slot);
         return slot;
@@ -211,9 +216,9 @@ export class IsolatedInvoker implements Invoker {
     this.#waiting.get(functionName)?.shift()?.();
   }
 
-  async #spawn(spec: FunctionSpec): Promise<Slot> {
+  #spawn(spec: FunctionSpec, script: string): Slot {
     if (this.#disposed) throw new Error("invoker disposed");
-    const worker = new Worker(await workerScript(), {
+    const worker = new Worker(script, {
       workerData: {
         cacheDir: this.#options.cacheDir,
         region: this.#options.region,
@@ -240,6 +245,8 @@ export class IsolatedInvoker implements Invoker {
     worker.on("error", fail);
     worker.on("exit", (code) => {
       if (slot.current) fail(new Error(`Runtime exited with error: exit status ${code}`));
+      // Exited while idle: never hand it another call (it would wait for the timeout).
+      else this.#retire(spec.functionName, slot);
     });
     return slot;
   }

@@ -23,7 +23,12 @@ export function staticFiles(dir: string, reserved: (pathname: string) => boolean
   const root = path.resolve(dir);
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const pathname = decodeURIComponent((req.url ?? "/").split("?")[0] as string);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent((req.url ?? "/").split("?")[0] as string);
+    } catch {
+      return false; // malformed percent-encoding: not a file of ours (the gateway answers 403)
+    }
     if (reserved(pathname)) return false;
     const file = path.resolve(
       root,
@@ -40,7 +45,10 @@ export function staticFiles(dir: string, reserved: (pathname: string) => boolean
           "Cache-Control": "no-store",
         });
         if (req.method === "HEAD") res.end();
-        else createReadStream(file).pipe(res);
+        else
+          createReadStream(file)
+            .on("error", () => res.destroy())
+            .pipe(res);
       },
       () => {
         res.writeHead(404, { "Content-Type": "text/plain" });

@@ -1,6 +1,9 @@
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModuleLoader } from "../../src/app/module-loader.js";
+import { IsolatedInvoker } from "../../src/gateway/invoker-isolated.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
-import { type RunningApp, startApp } from "../helpers/server.js";
+import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
 describe("isolated invoker (worker threads, real sockets)", () => {
   let app: RunningApp;
@@ -19,6 +22,44 @@ describe("isolated invoker (worker threads, real sockets)", () => {
     const again = await client.ask<Record<string, unknown>>({ action: "env" });
     expect(again.calls).toBe(2);
     expect(process.env.ONLY_HERE).toBeUndefined();
+    await client.close();
+  });
+
+  it("starts at most 4 workers per function, however many calls arrive at once", async () => {
+    const cacheDir = path.join(FIXTURES, "isolated", ".switchboard", "modules");
+    const invoker = new IsolatedInvoker(new ModuleLoader({ cacheDir }), { cacheDir });
+    const spec = {
+      target: { file: path.join(FIXTURES, "isolated", "handlers.mjs"), export: "thread" },
+      functionName: "iso-cap-thread",
+      timeoutMs: 5000,
+      memoryMb: 128,
+      environment: {},
+    };
+    const bindings = { management: app.gateway, connections: app.gateway.connections };
+    try {
+      // Ten calls in the same tick (as a burst of $disconnects or an embedding app makes them).
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => invoker.invoke(spec, {}, bindings, `r${i}`)),
+      );
+      const threads = outcomes.map((o) =>
+        o.kind === "ok" ? (o.result as { body: string }).body : o.kind,
+      );
+      expect(threads.every((t) => /^\d+$/.test(t))).toBe(true);
+      expect(new Set(threads).size).toBeLessThanOrEqual(4);
+    } finally {
+      await invoker.dispose();
+    }
+  });
+
+  it("replaces a worker that exited while idle: the next call does not wait for a timeout", async () => {
+    const client = await TestClient.connect(app.url);
+    client.send({ action: "exit" });
+    expect(await client.next()).toBe("bye");
+    await new Promise((r) => setTimeout(r, 200)); // the worker is gone by now
+    const started = Date.now();
+    client.send({ action: "exit" });
+    expect(await client.next(3000)).toBe("bye");
+    expect(Date.now() - started).toBeLessThan(2000);
     await client.close();
   });
 
