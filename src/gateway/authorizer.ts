@@ -1,6 +1,11 @@
 import type { WebSocketAuthorizerContext, WebSocketAuthorizerResult } from "../runtime/events.js";
 import type { Handshake } from "./events.js";
 
+/** A value the object really has (`constructor` or `toString` are not query parameters). */
+function ownValue(record: Record<string, string> | undefined, key: string): string | undefined {
+  return record && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /**
  * API Gateway checks every identity source before calling the authorizer: one missing, null or
  * empty value means 401 without an invocation.
@@ -18,9 +23,12 @@ export function identitySourcesPresent(
     if (source.startsWith("route.request.header.")) {
       value = lowerHeaders.get(source.slice("route.request.header.".length).toLowerCase());
     } else if (source.startsWith("route.request.querystring.")) {
-      value = handshake.queryStringParameters?.[source.slice("route.request.querystring.".length)];
+      value = ownValue(
+        handshake.queryStringParameters,
+        source.slice("route.request.querystring.".length),
+      );
     } else if (source.startsWith("stageVariables.")) {
-      value = stageVariables[source.slice("stageVariables.".length)];
+      value = ownValue(stageVariables, source.slice("stageVariables.".length));
     } else {
       // context.* variables are always available to the gateway
       return true;
@@ -44,8 +52,11 @@ const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 
 /** IAM evaluation for the `execute-api:Invoke` action on `methodArn`: an explicit Deny wins. */
 export function policyAllows(result: WebSocketAuthorizerResult, methodArn: string): boolean {
-  const statements = result.policyDocument?.Statement;
-  if (!Array.isArray(statements)) return false;
+  const statement = result.policyDocument?.Statement as unknown;
+  // IAM accepts one statement object as well as a list of them.
+  const statements = (Array.isArray(statement) ? statement : statement ? [statement] : []) as Array<
+    NonNullable<WebSocketAuthorizerResult["policyDocument"]>["Statement"][number]
+  >;
   let allowed = false;
   for (const statement of statements) {
     const actionMatches = asArray(statement.Action ?? []).some((a) =>
