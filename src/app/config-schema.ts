@@ -33,8 +33,11 @@ const HANDLER_REF = 'a handler reference ("file#export")';
 const STAGE_PATTERN = /^[A-Za-z0-9_-]+$/;
 /** The expected text for a stage name; shared with the `stage` option check. */
 export const STAGE_EXPECTED = "a stage name of letters, digits, _ and -";
-const IDENTITY_SOURCE =
+/** An API Gateway identity source (REQUEST authorizers): where the authorizer's input comes from. */
+export const IDENTITY_SOURCE =
   /^(?:route\.request\.header|route\.request\.querystring|stageVariables|context)\.\S+$/;
+export const IDENTITY_SOURCE_EXPECTED =
+  "route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>";
 
 /** AWS integration timeout range, seconds. */
 const timeout = numberIn(0.05, 29, "a number of seconds from 0.05 to 29");
@@ -82,13 +85,7 @@ const authorizer = strict({
     .array(
       z
         .string(expecting("a string"))
-        .refine(
-          (value) => IDENTITY_SOURCE.test(value),
-          expecting(
-            "route.request.header.<name>, route.request.querystring.<name>, " +
-              "stageVariables.<name> or context.<name>",
-          ),
-        ),
+        .refine((value) => IDENTITY_SOURCE.test(value), expecting(IDENTITY_SOURCE_EXPECTED)),
       expecting("an array of identity sources"),
     )
     .optional(),

@@ -1,3 +1,4 @@
+import { IDENTITY_SOURCE, IDENTITY_SOURCE_EXPECTED } from "../app/config-schema.js";
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
 import {
   type App,
@@ -130,12 +131,10 @@ export function planApp(app: App): AppPlan {
       );
     }
     app.authorizer.identitySource.forEach((source, index) => {
-      if (
-        !/^(route\.request\.(header|querystring)|stageVariables|context)\.[^.\s]+$/.test(source)
-      ) {
+      if (!IDENTITY_SOURCE.test(source)) {
         issue(
           ["authorizer", "identitySource", index],
-          "route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>",
+          IDENTITY_SOURCE_EXPECTED,
           JSON.stringify(source),
         );
       }

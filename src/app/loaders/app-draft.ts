@@ -1,6 +1,11 @@
 import path from "node:path";
 import { parseRouteSelectionExpression } from "../../gateway/route-selection.js";
-import { isStageName, STAGE_EXPECTED } from "../config-schema.js";
+import {
+  IDENTITY_SOURCE,
+  IDENTITY_SOURCE_EXPECTED,
+  isStageName,
+  STAGE_EXPECTED,
+} from "../config-schema.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import { type Resolved, resolveHandler } from "../handler-target.js";
 import type { DocumentPath } from "../issue-location.js";
@@ -77,10 +82,6 @@ const SPECIAL_KEYS: readonly string[] = [CONNECT, DISCONNECT, DEFAULT_ROUTE];
 const MAX_ROUTE_KEY = 128;
 /** The longest integration timeout API Gateway allows; longer Lambda timeouts are cut to it. */
 const MAX_INTEGRATION_SECONDS = 29;
-const IDENTITY_SOURCE =
-  /^(?:route\.request\.header|route\.request\.querystring|stageVariables|context)\.\S+$/;
-const IDENTITY_SOURCE_EXPECTED =
-  "route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>";
 
 /**
  * Check a draft (route keys, stage, route selection expression, identity sources, every
