@@ -11,7 +11,8 @@ export class Connection {
   closing: { code: number; reason: string } | undefined;
   /** Tail of this connection's work: messages are handled in order, one at a time. */
   tail: Promise<void> = Promise.resolve();
-  timers: NodeJS.Timeout[] = [];
+  /** The idle/lifetime timer (see Gateway#accept). */
+  timer: NodeJS.Timeout | undefined;
 
   constructor(facts: ConnectionFacts, ws: WebSocket) {
     this.facts = facts;
@@ -39,8 +40,8 @@ export class Connection {
     this.ws.close(code, reason);
   }
 
-  clearTimers(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers = [];
+  clearTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }

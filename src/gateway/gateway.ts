@@ -574,13 +574,19 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       });
     this.#open.set(conn.id, conn);
     guardFrameSize(socket, limits.frameBytes, () => conn.close(1009, "Message too big"));
-    const idle = () => {
-      const quiet = Date.now() - conn.lastActiveAt;
-      if (quiet >= limits.idleTimeoutMs) conn.close(1001, "Going away");
-      else conn.timers[0] = setTimeout(idle, limits.idleTimeoutMs - quiet);
+    // One timer per connection for both limits (idle and lifetime): it wakes at the earlier
+    // deadline and re-arms itself, so activity costs a field write, not a timer reset.
+    const endOfLife = conn.facts.connectedAt + limits.maxConnectionMs;
+    const check = () => {
+      const now = Date.now();
+      const idleDeadline = conn.lastActiveAt + limits.idleTimeoutMs;
+      if (now >= endOfLife || now >= idleDeadline) {
+        conn.close(1001, "Going away");
+        return;
+      }
+      conn.timer = setTimeout(check, Math.min(idleDeadline, endOfLife) - now);
     };
-    conn.timers.push(setTimeout(idle, limits.idleTimeoutMs));
-    conn.timers.push(setTimeout(() => conn.close(1001, "Going away"), limits.maxConnectionMs));
+    conn.timer = setTimeout(check, Math.min(limits.idleTimeoutMs, limits.maxConnectionMs));
     ws.on("message", (data, isBinary) => this.#onMessage(conn, data as Buffer, isBinary));
     ws.on("error", (error) => {
       // ws closes the socket itself (e.g. 1009 for a message over maxPayload); record why.
@@ -716,7 +722,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   }
 
   #onClose(conn: Connection, code: number, reason: string): void {
-    conn.clearTimers();
+    conn.clearTimer();
     this.#open.delete(conn.id);
     const closing = conn.closing;
     const statusCode = closing ? closing.code : code;
