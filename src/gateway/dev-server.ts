@@ -345,7 +345,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       this.gateway.setApp(app, invoker);
       const previous = this.#invoker;
       // Invocations already running finish on the old code; release its workers afterwards.
-      setTimeout(() => void previous.dispose?.(), app.limits.timeoutMs).unref();
+      previous.retire?.();
       this.#invoker = invoker;
       this.#loader = loader;
       this.#rewatch(app);

@@ -101,6 +101,8 @@ export class IsolatedInvoker implements Invoker {
   readonly #waiting = new Map<string, Array<() => void>>();
   #nextId = 0;
   #disposed = false;
+  #retiring = false;
+  #inFlight = 0;
 
   constructor(schemaLoader: ModuleLoader, options: IsolatedInvokerOptions) {
     this.#options = {
@@ -119,6 +121,44 @@ export class IsolatedInvoker implements Invoker {
   }
 
   async invoke(
+    spec: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+  ): Promise<InvokeOutcome> {
+    this.#inFlight += 1;
+    try {
+      return await this.#invoke(spec, event, bindings, requestId);
+    } finally {
+      this.#inFlight -= 1;
+      this.#freeIfRetired();
+    }
+  }
+
+  /** Worker threads alive now (warm or busy), across functions. */
+  get workers(): number {
+    let count = 0;
+    for (const pool of this.#pools.values()) count += pool.length;
+    return count;
+  }
+
+  /**
+   * A newer generation replaced this one (hot reload). Messages already queued on it still run
+   * here, on the code they were selected with; its workers are released whenever it is idle.
+   */
+  retire(): void {
+    this.#retiring = true;
+    this.#freeIfRetired();
+  }
+
+  #freeIfRetired(): void {
+    if (!this.#retiring || this.#inFlight > 0) return;
+    const idle = [...this.#pools.values()].flat();
+    this.#pools.clear();
+    for (const slot of idle) void slot.worker.terminate();
+  }
+
+  async #invoke(
     spec: FunctionSpec,
     event: unknown,
     bindings: RuntimeBindings,

@@ -33,6 +33,8 @@ export interface Invoker {
   bodySchema(route: Route): Promise<StandardSchemaV1 | undefined>;
   /** Release what the invoker holds (worker threads); called when it is replaced or the server stops. */
   dispose?(): Promise<void>;
+  /** A newer app generation took over: finish what still arrives, release resources when idle. */
+  retire?(): void;
 }
 
 type Callable = (

@@ -51,6 +51,31 @@ describe("isolated invoker (worker threads, real sockets)", () => {
     }
   });
 
+  it("after a reload, a retired invoker finishes queued work on its own code, then frees its workers", async () => {
+    const cacheDir = path.join(FIXTURES, "isolated", ".switchboard", "modules");
+    const invoker = new IsolatedInvoker(new ModuleLoader({ cacheDir }), { cacheDir });
+    const spec = {
+      target: { file: path.join(FIXTURES, "isolated", "handlers.mjs"), export: "thread" },
+      functionName: "iso-retire-thread",
+      timeoutMs: 5000,
+      memoryMb: 128,
+      environment: {},
+    };
+    const bindings = { management: app.gateway, connections: app.gateway.connections };
+    try {
+      const first = invoker.invoke(spec, {}, bindings, "r1");
+      await new Promise((r) => setTimeout(r, 20));
+      invoker.retire(); // the reload happens while `first` runs ...
+      expect(invoker.workers).toBe(1); // ... which keeps its worker
+      const queued = await invoker.invoke(spec, {}, bindings, "r2"); // selected before the swap
+      expect((await first).kind).toBe("ok");
+      expect(queued.kind).toBe("ok");
+      expect(invoker.workers).toBe(0); // idle and retired: released at once
+    } finally {
+      await invoker.dispose();
+    }
+  });
+
   it("replaces a worker that exited while idle: the next call does not wait for a timeout", async () => {
     const client = await TestClient.connect(app.url);
     client.send({ action: "exit" });
