@@ -61,9 +61,14 @@ function pkgVersion(file) {
   }
 }
 
-/** @param {string} dir */
-function peerInstalled(dir) {
-  return existsSync(join(PEERS, dir, "node_modules"));
+/**
+ * A peer's availability: installed, or what is missing and which folder installs it.
+ * @param {string} dir
+ */
+function peerAvailability(dir) {
+  return existsSync(join(PEERS, dir, "node_modules"))
+    ? { ok: true }
+    : { ok: false, reason: `bench/peers/${dir}/node_modules is missing`, install: dir };
 }
 
 /** @type {System} */
@@ -146,14 +151,7 @@ function slsOffline(inProcess) {
       `serverless ${pkgVersion(join(PEERS, "sls-offline/node_modules/serverless/package.json"))}, serverless-offline ${pkgVersion(
         join(PEERS, "sls-offline/node_modules/serverless-offline/package.json"),
       )}`,
-    available: () =>
-      peerInstalled("sls-offline")
-        ? { ok: true }
-        : {
-            ok: false,
-            reason: "bench/peers/sls-offline/node_modules is missing",
-            install: "sls-offline",
-          },
+    available: () => peerAvailability("sls-offline"),
     async start(scenario) {
       const port = await freePort();
       const lambdaPort = await freePort();
@@ -231,14 +229,7 @@ const architect = {
   role: "peer",
   version: () =>
     `@architect/sandbox ${pkgVersion(join(PEERS, "architect/node_modules/@architect/sandbox/package.json"))}`,
-  available: () =>
-    peerInstalled("architect")
-      ? { ok: true }
-      : {
-          ok: false,
-          reason: "bench/peers/architect/node_modules is missing",
-          install: "architect",
-        },
+  available: () => peerAvailability("architect"),
   async start(scenario) {
     const port = await freePort();
     const internal = await freePort();
