@@ -11,7 +11,7 @@ import { type ConnectionStore, MemoryConnectionStore } from "../runtime/connecti
 import type { WebSocketAuthorizerResult, WebSocketResult } from "../runtime/events.js";
 import { type ConnectionInfo, GoneError, type Management } from "../runtime/management.js";
 import { Reject } from "../runtime/reject.js";
-import { parseBody, validateBody } from "../runtime/schema.js";
+import { NOT_JSON, parseJson, validateParsed } from "../runtime/schema.js";
 import {
   authorizerContext,
   identitySourcesPresent,
@@ -608,10 +608,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     conn.lastActiveAt = Date.now();
     const gen = this.#generation;
     const text = data.toString();
-    const parsed = parseBody(text);
+    // Parsed once per frame: route selection, the body schema and the typed API all use it.
+    const parsed = parseJson(text);
     let key: string;
     try {
-      key = gen.select(typeof parsed === "string" ? undefined : parsed);
+      key = gen.select(parsed !== null && typeof parsed === "object" ? parsed : undefined);
     } catch (error) {
       // A value too deeply nested to stringify: unmatched ($default), never a crash.
       key = "";
@@ -648,7 +649,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     let bindings = this.#plainBindings;
     const spec = gen.specs.get(route) ?? functionSpecFor(gen.app, route);
     if (schema) {
-      const checked = await validateBody(schema, text);
+      const checked = await validateParsed(schema, parsed);
       if (!checked.ok) {
         this.#errorFrame(conn, badRequestBodyFrame(conn.id, rc.messageId ?? ""));
         this.emit("invoke", {
@@ -661,8 +662,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         return;
       }
       bindings = this.#bindings({ value: checked.value });
-    } else if (parsed !== undefined && typeof parsed !== "string") {
-      bindings = this.#bindings({ value: parsed });
+    } else {
+      // What `ctx.body` is without a schema: the JSON value, or the text when it is not JSON.
+      bindings = this.#bindings({ value: parsed === NOT_JSON ? text : parsed });
     }
     const outcome = await gen.invoker.invoke(spec, event, bindings, rc.requestId);
     this.#reportInvoke(conn.id, route.key, spec, outcome);

@@ -13,25 +13,37 @@ export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   );
 }
 
-/** Parse the frame text as JSON and validate it; a frame that is not JSON fails too. */
-export async function validateBody(
+/** Marks a frame whose text is not JSON (distinct from a JSON string). */
+export const NOT_JSON: unique symbol = Symbol("notJson");
+
+/** Validate a frame already parsed with {@link parseJson}; a frame that is not JSON fails. */
+export async function validateParsed(
   schema: StandardSchemaV1,
-  raw: string | undefined,
+  parsed: unknown,
 ): Promise<BodyValidation> {
-  let parsed: unknown;
-  try {
-    parsed = raw === undefined ? undefined : JSON.parse(raw);
-  } catch {
-    return { ok: false, issues: [{ message: "body is not JSON" }] };
-  }
+  if (parsed === NOT_JSON) return { ok: false, issues: [{ message: "body is not JSON" }] };
   let result = schema["~standard"].validate(parsed);
   if (result instanceof Promise) result = await result;
   return result.issues ? { ok: false, issues: result.issues } : { ok: true, value: result.value };
 }
 
+/** Parse the frame text as JSON and validate it; a frame that is not JSON fails too. */
+export function validateBody(
+  schema: StandardSchemaV1,
+  raw: string | undefined,
+): Promise<BodyValidation> {
+  return validateParsed(schema, raw === undefined ? undefined : parseJson(raw));
+}
+
 /** The frame text as JSON when it is JSON, else the text itself. */
 export function parseBody(raw: string | undefined): unknown {
   if (raw === undefined) return undefined;
+  const parsed = parseJson(raw);
+  return parsed === NOT_JSON ? raw : parsed;
+}
+
+/** The frame text parsed as JSON, or {@link NOT_JSON}. */
+export function parseJson(raw: string): unknown {
   const first = raw.charCodeAt(0);
   // Only `{`, `[`, `"`, digits, `-`, t/f/n can start JSON; skip the throw for plain text.
   if (
@@ -51,8 +63,8 @@ export function parseBody(raw: string | undefined): unknown {
     try {
       return JSON.parse(raw);
     } catch {
-      return raw;
+      return NOT_JSON;
     }
   }
-  return raw;
+  return NOT_JSON;
 }
