@@ -32,13 +32,12 @@ import {
   buildHandshake,
   buildMessageEvent,
   type ConnectionFacts,
-  type Handshake,
 } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import { apiIdFor, executeApiDomain, newId } from "./ids.js";
 import { type FunctionSpec, functionSpecFor, type InvokeOutcome, type Invoker } from "./invoker.js";
-import { handleManagementRequest, MANAGEMENT_PATH } from "./management-http.js";
+import { handleManagementRequest } from "./management-http.js";
 import { compileRouteSelection, type RouteSelector } from "./route-selection.js";
 
 export interface GatewayOptions {
@@ -768,6 +767,3 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     this.#reportInvoke(facts.connectionId, DISCONNECT, spec, outcome);
   }
 }
-
-export type { Handshake };
-export { MANAGEMENT_PATH };
