@@ -78,6 +78,8 @@ export type BuiltHandler = ((
 
 const BROADCAST_CONCURRENCY = 64;
 let lambdaBindings: RuntimeBindings | undefined;
+/** The endpoint `lambdaBindings.management` was built for (a warm container keeps both). */
+let lambdaEndpoint: string | undefined;
 
 /** Outside a Switchboard gateway (AWS Lambda): the SDK management client built from the event. */
 export function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
@@ -87,14 +89,10 @@ export function bindingsFromEvent(event: WebSocketEvent): RuntimeBindings {
     (domainName.endsWith(".amazonaws.com")
       ? `https://${domainName}/${stage}`
       : `https://${domainName}`);
-  if (
-    !lambdaBindings ||
-    (lambdaBindings.management as SdkManagement & { endpoint?: string }).endpoint !== endpoint
-  ) {
-    const management = new SdkManagement({ endpoint }) as SdkManagement & { endpoint?: string };
-    management.endpoint = endpoint;
+  if (!lambdaBindings || lambdaEndpoint !== endpoint) {
+    lambdaEndpoint = endpoint;
     lambdaBindings = {
-      management,
+      management: new SdkManagement({ endpoint }),
       // The DynamoDB table when built by `switchboard build` (see docs/aws.md).
       connections:
         lambdaBindings?.connections ??
