@@ -67,6 +67,8 @@ interface Generation {
   select: RouteSelector;
   specs: Map<Route, FunctionSpec>;
   schemas: Map<Route, Promise<StandardSchemaV1 | undefined>>;
+  /** The same, once resolved: the hot path reads it without a promise hop. */
+  resolvedSchemas: Map<Route, StandardSchemaV1 | undefined>;
   wss: WebSocketServer;
 }
 
@@ -298,7 +300,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   #sendFrames(conn: Connection, data: string | Uint8Array): void {
     const limit = this.#generation.app.limits.frameBytes;
     if ((typeof data === "string" ? data.length * 3 : data.byteLength) <= limit) {
-      conn.ws.send(data, { binary: false });
+      conn.send(data);
       return;
     }
     const bytes =
@@ -306,12 +308,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         ? Buffer.from(data)
         : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.length <= limit) {
-      conn.ws.send(bytes, { binary: false });
+      conn.send(bytes);
       return;
     }
     for (let offset = 0; offset < bytes.length; offset += limit) {
       const end = Math.min(offset + limit, bytes.length);
-      conn.ws.send(bytes.subarray(offset, end), { binary: false, fin: end === bytes.length });
+      conn.send(bytes.subarray(offset, end), end === bytes.length);
     }
   }
 
@@ -348,6 +350,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       select: compileRouteSelection(app.routeSelectionExpression),
       specs: new Map(app.routes.map((r) => [r, functionSpecFor(app, r)])),
       schemas: new Map(),
+      resolvedSchemas: new Map(),
       wss,
     };
   }
@@ -564,7 +567,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   }
 
   #accept(ws: WebSocket, facts: ConnectionFacts, socket: Duplex, limits: Limits): void {
-    const conn = new Connection(facts, ws);
+    const conn = new Connection(facts, ws, socket);
     conn.onWorkError = (error) =>
       this.#report({
         connectionId: conn.id,
@@ -639,12 +642,16 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       this.#errorFrame(conn, forbiddenFrame(conn.id, rc.requestId));
       return;
     }
-    let schemaPromise = gen.schemas.get(route);
-    if (!schemaPromise) {
-      schemaPromise = gen.invoker.bodySchema(route).catch(() => undefined);
-      gen.schemas.set(route, schemaPromise);
+    let schema = gen.resolvedSchemas.get(route);
+    if (schema === undefined && !gen.resolvedSchemas.has(route)) {
+      let schemaPromise = gen.schemas.get(route);
+      if (!schemaPromise) {
+        schemaPromise = gen.invoker.bodySchema(route).catch(() => undefined);
+        gen.schemas.set(route, schemaPromise);
+      }
+      schema = await schemaPromise;
+      gen.resolvedSchemas.set(route, schema);
     }
-    const schema = await schemaPromise;
     let bindings = this.#plainBindings;
     const spec = gen.specs.get(route) ?? functionSpecFor(gen.app, route);
     if (schema) {

@@ -96,6 +96,15 @@ describe("websocketHandler context (basic fixture)", () => {
     expect(await client.closed).toEqual({ code: 1000, reason: "Connection Closed Normally" });
   });
 
+  it("frames sent in the same tick as disconnect() all arrive, in order, before the close", async () => {
+    const { client } = await open();
+    client.send({ action: "kick", before: 50 });
+    const frames: unknown[] = [];
+    for (let i = 0; i < 50; i++) frames.push(JSON.parse(await client.next()));
+    expect(frames).toEqual(Array.from({ length: 50 }, (_, n) => ({ n })));
+    expect(await client.closed).toEqual({ code: 1000, reason: "Connection Closed Normally" });
+  });
+
   it("disconnect(id) closes another connection and leaves the caller open", async () => {
     const a = await open();
     const b = await open();
