@@ -1,10 +1,11 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { App, HandlerTarget, Route } from "../app/model.js";
 import { findExport, type ModuleLoader } from "../app/module-loader.js";
-import { attachRuntimeBindings, BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
+import { BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
 import { createLambdaContext } from "../runtime/lambda-context.js";
 import { isStandardSchema } from "../runtime/schema.js";
 import { methodHandler } from "../runtime/websocket-function.js";
+import { Deadlines } from "./deadlines.js";
 
 /** One function as the invoker runs it: a route's or the authorizer's. */
 export interface FunctionSpec {
@@ -55,6 +56,15 @@ export function functionSpecFor(app: App, route: Route): FunctionSpec {
   };
 }
 
+/** The function whose name process.env holds (each write to process.env is a call into C++). */
+let envFunction = { name: "", memoryMb: 0 };
+function setFunctionEnv(fn: FunctionSpec): void {
+  if (envFunction.name === fn.functionName && envFunction.memoryMb === fn.memoryMb) return;
+  envFunction = { name: fn.functionName, memoryMb: fn.memoryMb };
+  process.env.AWS_LAMBDA_FUNCTION_NAME = fn.functionName;
+  process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(fn.memoryMb);
+}
+
 /**
  * Runs handlers in this process: fastest, and hot-reloadable (the loader rebuilds changed
  * modules). A timeout abandons the invocation's promise; a synchronous infinite loop would
@@ -64,6 +74,9 @@ export class InProcessInvoker implements Invoker {
   readonly #loader: ModuleLoader;
   readonly #region: string;
   readonly #callables = new Map<string, Promise<Callable>>();
+  /** Callables already loaded, by target: the hot path skips a promise hop. */
+  readonly #loaded = new WeakMap<HandlerTarget, Callable>();
+  readonly #deadlines = new Deadlines();
 
   constructor(loader: ModuleLoader, options: { region?: string } = {}) {
     this.#loader = loader;
@@ -84,7 +97,10 @@ export class InProcessInvoker implements Invoker {
         return exported as Callable;
       });
       this.#callables.set(key, callable);
-      callable.catch(() => this.#callables.delete(key));
+      callable.then(
+        (loaded) => this.#loaded.set(target, loaded),
+        () => this.#callables.delete(key),
+      );
     }
     return callable;
   }
@@ -102,25 +118,39 @@ export class InProcessInvoker implements Invoker {
     return fn[BODY_SCHEMA];
   }
 
-  async invoke(
+  invoke(
     fn: FunctionSpec,
     event: unknown,
     bindings: RuntimeBindings,
     requestId: string,
   ): Promise<InvokeOutcome> {
     const started = performance.now();
-    let callable: Callable;
-    try {
-      callable = await this.resolve(fn.target);
-    } catch (error) {
-      return { kind: "error", error, durationMs: performance.now() - started };
-    }
+    const loaded = this.#loaded.get(fn.target);
+    if (loaded) return this.#run(loaded, fn, event, bindings, requestId, started);
+    return this.resolve(fn.target).then(
+      (callable) => this.#run(callable, fn, event, bindings, requestId, started),
+      (error: unknown): InvokeOutcome => ({
+        kind: "error",
+        error,
+        durationMs: performance.now() - started,
+      }),
+    );
+  }
+
+  #run(
+    callable: Callable,
+    fn: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+    started: number,
+  ): Promise<InvokeOutcome> {
     return new Promise<InvokeOutcome>((resolve) => {
       let settled = false;
       const settle = (outcome: InvokeOutcome) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        deadline.cancel();
         resolve(outcome);
       };
       const finish = (error: unknown, result?: unknown) =>
@@ -129,25 +159,21 @@ export class InProcessInvoker implements Invoker {
             ? { kind: "error", error, durationMs: performance.now() - started }
             : { kind: "ok", result, durationMs: performance.now() - started },
         );
-      const timer = setTimeout(
-        () => settle({ kind: "timeout", durationMs: performance.now() - started }),
-        fn.timeoutMs,
+      const deadline = this.#deadlines.add(fn.timeoutMs, () =>
+        settle({ kind: "timeout", durationMs: performance.now() - started }),
       );
       // As Lambda sets them. In-process functions share process.env: with invocations of
       // different functions interleaving, a read after an `await` may see another's name.
-      process.env.AWS_LAMBDA_FUNCTION_NAME = fn.functionName;
-      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(fn.memoryMb);
-      const context = attachRuntimeBindings(
-        createLambdaContext(
-          {
-            functionName: fn.functionName,
-            memoryMb: fn.memoryMb,
-            timeoutMs: fn.timeoutMs,
-            requestId,
-            region: this.#region,
-          },
-          finish,
-        ),
+      setFunctionEnv(fn);
+      const context = createLambdaContext(
+        {
+          functionName: fn.functionName,
+          memoryMb: fn.memoryMb,
+          timeoutMs: fn.timeoutMs,
+          requestId,
+          region: this.#region,
+        },
+        finish,
         bindings,
       );
       try {
