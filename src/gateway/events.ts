@@ -109,27 +109,27 @@ function requestContext(
   extra: { messageId?: string; disconnectStatusCode?: number; disconnectReason?: string },
 ): WebSocketRequestContext {
   const requestId = newId();
-  // Key order follows captures of real events, so logged events read the same.
-  const rc: WebSocketRequestContext = {
-    routeKey,
-    ...(extra.messageId !== undefined ? { messageId: extra.messageId } : {}),
-    ...(extra.disconnectStatusCode !== undefined
-      ? { disconnectStatusCode: extra.disconnectStatusCode }
-      : {}),
-    eventType,
-    extendedRequestId: requestId,
-    requestTime: requestTime(now),
-    messageDirection: "IN",
-    ...(extra.disconnectReason !== undefined ? { disconnectReason: extra.disconnectReason } : {}),
-    stage: facts.stage,
-    connectedAt: facts.connectedAt,
-    requestTimeEpoch: now,
-    identity: facts.identity,
-    requestId,
-    domainName: facts.domainName,
-    connectionId: facts.connectionId,
-    apiId: facts.apiId,
-  };
+  // Key order follows captures of real events, so logged events read the same. Keys are added
+  // one by one (no spreads): each event type then shares one hidden class, which keeps the
+  // per-message path fast.
+  const rc = { routeKey } as WebSocketRequestContext;
+  if (extra.messageId !== undefined) rc.messageId = extra.messageId;
+  if (extra.disconnectStatusCode !== undefined) {
+    rc.disconnectStatusCode = extra.disconnectStatusCode;
+  }
+  rc.eventType = eventType;
+  rc.extendedRequestId = requestId;
+  rc.requestTime = requestTime(now);
+  rc.messageDirection = "IN";
+  if (extra.disconnectReason !== undefined) rc.disconnectReason = extra.disconnectReason;
+  rc.stage = facts.stage;
+  rc.connectedAt = facts.connectedAt;
+  rc.requestTimeEpoch = now;
+  rc.identity = facts.identity;
+  rc.requestId = requestId;
+  rc.domainName = facts.domainName;
+  rc.connectionId = facts.connectionId;
+  rc.apiId = facts.apiId;
   if (facts.authorizer) rc.authorizer = facts.authorizer;
   return rc;
 }

@@ -42,10 +42,14 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     }
   };
   const listeners: Array<[keyof GatewayEventMap, (...args: never[]) => void]> = [];
+  // Quiet mode listens only where errors come from: a listener costs the gateway an event
+  // record per message even when the line is dropped.
+  const quietEvents = new Set<keyof GatewayEventMap>(["invoke", "error"]);
   const on = <K extends keyof GatewayEventMap>(
     event: K,
     fn: (...args: GatewayEventMap[K]) => void,
   ) => {
+    if (options.mode === "quiet" && !quietEvents.has(event)) return;
     (gateway.on as (e: K, f: (...args: GatewayEventMap[K]) => void) => Gateway)(event, fn);
     listeners.push([event, fn as unknown as (...args: never[]) => void]);
   };
@@ -66,6 +70,7 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
   });
   on("invoke", (r) => {
     const failed = r.outcome !== "ok";
+    if (!failed && options.mode === "quiet") return;
     const { error, ...fields } = r;
     line(
       "invoke",
