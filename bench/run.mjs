@@ -225,11 +225,38 @@ try {
   await lg.terminate();
 }
 
+/**
+ * Scenario 3's calibration: the AWS SDK client alone, in one process, against an HTTP server that
+ * does nothing (lib/sdk-ceiling.mjs). Bounds what any in-process emulator can reach there.
+ */
+function sdkCeiling() {
+  log("\n## Calibration: AWS SDK PostToConnection alone (scenario 3's ceiling)");
+  const inFlight =
+    Number(defaults(quick, fd.hard).s3.connections) * Number(defaults(quick, fd.hard).s3.depth);
+  const r = spawnSync(process.execPath, [join(BENCH, "lib/sdk-ceiling.mjs"), String(inFlight)], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, NODE_NO_WARNINGS: "1" },
+  });
+  try {
+    const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+    log(
+      `  ${out.callsPerSec} calls/s, ${out.cpuUsPerCall} µs of CPU per call, ${inFlight} in flight`,
+    );
+    return out;
+  } catch {
+    log(`  failed: ${(r.stderr || r.error?.message || "").slice(0, 500)}`);
+    return undefined;
+  }
+}
+
 /** @type {any} */
 const report = {
   config,
   systems: systemInfo,
   results,
+  ...(!quick && scenarioIds.includes("s3") ? { calibration: { sdkCeiling: sdkCeiling() } } : {}),
   durationSec: Math.round((Date.now() - started) / 1000),
 };
 report.targets = evaluateTargets(report);
