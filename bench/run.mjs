@@ -27,6 +27,9 @@ const HELP = `Usage: npm run bench -- [options]
   --budget s            stop starting new scenarios after s seconds (default 500, quick 90)
   --quiet-wait s        full run: wait up to s seconds in total for other jobs on the machine to
                         go quiet before scenarios (default 30; 0 = never wait)
+  --profile             CPU-profile Switchboard's server in each scenario: a .cpuprofile, a flame
+                        graph (.svg) and a summary (.md) per scenario in bench/results/tmp/profiles/
+                        (profiling slows the server: the run's numbers are not comparable)
   --render file.json    only re-render the .md and .svg of an earlier run
   -h, --help`;
 
@@ -42,6 +45,7 @@ const { values: opts } = parseArgs({
     budget: { type: "string" },
     "quiet-wait": { type: "string" },
     render: { type: "string" },
+    profile: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -83,6 +87,7 @@ const started = Date.now();
 const budgetMs = Number(opts.budget ?? (quick ? 90 : 500)) * 1000;
 const threads = Number(opts.threads ?? Math.max(2, cpus().length));
 const outDir = opts.out ?? join(BENCH, "results", quick ? "tmp" : "");
+const profileDir = opts.profile ? join(BENCH, "results", "tmp", "profiles") : undefined;
 const log = (/** @type {string} */ m) => console.log(m);
 
 /** @type {import("./lib/systems.mjs").ScenarioId[]} */
@@ -207,7 +212,7 @@ try {
       }
       const t0 = Date.now();
       try {
-        const r = await sc.run({ system, lg, quick, log, fdLimit: fd.hard }, params);
+        const r = await sc.run({ system, lg, quick, log, fdLimit: fd.hard, profileDir }, params);
         results[system.id][id] = {
           ...r,
           note: quick ? undefined : system.notes[id],

@@ -1,6 +1,9 @@
 // The seven scenarios of issue 5. Each starts a fresh server for the system under test, drives
 // it with the load generator, samples the server's CPU and RSS, and stops it.
 
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderFlame, summarizeProfile } from "./flame.mjs";
 import { sleep } from "./proc.mjs";
 import { mb, round, Sampler, sampleTree } from "./procstat.mjs";
 
@@ -12,7 +15,7 @@ export const SOURCE_ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i
  * @typedef {import("./systems.mjs").ScenarioId} ScenarioId
  * @typedef {import("./systems.mjs").Running} Running
  * @typedef {import("./loadgen.mjs").LoadGen} LoadGen
- * @typedef {{ system: System, lg: LoadGen, quick: boolean, log: (msg: string) => void, fdLimit: number }} Ctx
+ * @typedef {{ system: System, lg: LoadGen, quick: boolean, log: (msg: string) => void, fdLimit: number, profileDir?: string }} Ctx
  */
 
 /** Default parameters; a system's `overrides` win. @param {boolean} quick @param {number} fdLimit */
@@ -73,7 +76,9 @@ export function defaults(quick, fdLimit) {
  */
 async function withServer(ctx, id, body) {
   const t0 = performance.now();
-  const srv = await ctx.system.start(id);
+  const profileDir = ctx.profileDir && ctx.system.role === "product" ? ctx.profileDir : undefined;
+  const profilesBefore = profileDir ? listProfiles(profileDir) : new Set();
+  const srv = await ctx.system.start(id, { profileDir });
   const startupMs = Math.round(performance.now() - t0);
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
@@ -90,7 +95,40 @@ async function withServer(ctx, id, body) {
   } finally {
     await ctx.lg.closeAll({ timeoutMs: 3000 }).catch(() => undefined);
     await srv.stop();
+    if (profileDir) writeProfileReport(ctx, profileDir, profilesBefore, id);
   }
+}
+
+/** @param {string} dir */
+function listProfiles(dir) {
+  mkdirSync(dir, { recursive: true });
+  return new Set(readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")));
+}
+
+/**
+ * The server's CPU profile of one scenario: renamed to `<system>-<scenario>.cpuprofile`, with a
+ * flame graph (.svg) and a Markdown summary (.md) beside it.
+ * @param {Ctx} ctx @param {string} dir @param {Set<string>} before @param {string} id
+ */
+function writeProfileReport(ctx, dir, before, id) {
+  const fresh = [...listProfiles(dir)].filter(
+    (f) => !before.has(f) && !f.startsWith(ctx.system.id),
+  );
+  if (fresh.length === 0) {
+    ctx.log("    (no CPU profile was written: did the server exit gracefully?)");
+    return;
+  }
+  // The main thread's profile is the biggest (workers, if any, write their own).
+  const biggest = fresh
+    .map((f) => ({ f, size: statSync(join(dir, f)).size }))
+    .sort((a, b) => b.size - a.size)[0];
+  const base = join(dir, `${ctx.system.id}-${id}`);
+  renameSync(join(dir, /** @type {{ f: string }} */ (biggest).f), `${base}.cpuprofile`);
+  const profile = JSON.parse(readFileSync(`${base}.cpuprofile`, "utf8"));
+  const title = `${ctx.system.label}, ${SCENARIOS[/** @type {ScenarioId} */ (id)]?.title ?? id}`;
+  writeFileSync(`${base}.svg`, renderFlame(profile, title));
+  writeFileSync(`${base}.md`, summarizeProfile(profile, title));
+  ctx.log(`    CPU profile: ${base}.{cpuprofile,svg,md}`);
 }
 
 /** @param {Ctx} ctx @param {Running} srv @param {number} n @param {object} [extra] */

@@ -40,7 +40,7 @@ export const SWITCHBOARD_APPS = {
  *   role: "ceiling" | "product" | "peer",
  *   version: () => string,
  *   available: () => { ok: boolean, reason?: string, install?: string },
- *   start: (scenario: ScenarioId) => Promise<Running>,
+ *   start: (scenario: ScenarioId, options?: { profileDir?: string }) => Promise<Running>,
  *   notes: Partial<Record<ScenarioId, string>>,
  *   unsupported: Partial<Record<ScenarioId, string>>,
  *   overrides: Partial<Record<ScenarioId, Record<string, number | string>>>,
@@ -106,11 +106,13 @@ const switchboard = {
       return { ok: false, reason: "dist/ is missing: run `npm run build` first" };
     return { ok: true };
   },
-  async start(scenario) {
+  async start(scenario, options = {}) {
     const port = await freePort();
     const app = join(BENCH, "apps", SWITCHBOARD_APPS[scenario]);
     const s = await startServer({
       args: [
+        // --profile: V8's CPU profile of the server, written when it exits (SIGTERM is graceful).
+        ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),
         join(ROOT, "bin/switchboard.js"),
         "dev",
         app,
