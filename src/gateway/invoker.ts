@@ -74,7 +74,7 @@ export class InProcessInvoker implements Invoker {
   readonly #loader: ModuleLoader;
   readonly #region: string;
   readonly #callables = new Map<string, Promise<Callable>>();
-  /** Callables already loaded, by target: the hot path skips a promise hop. */
+  /** Callables already invoked once, by target: the hot path skips a promise hop. */
   readonly #loaded = new WeakMap<HandlerTarget, Callable>();
   readonly #deadlines = new Deadlines();
 
@@ -97,10 +97,7 @@ export class InProcessInvoker implements Invoker {
         return exported as Callable;
       });
       this.#callables.set(key, callable);
-      callable.then(
-        (loaded) => this.#loaded.set(target, loaded),
-        () => this.#callables.delete(key),
-      );
+      callable.catch(() => this.#callables.delete(key));
     }
     return callable;
   }
@@ -128,7 +125,10 @@ export class InProcessInvoker implements Invoker {
     const loaded = this.#loaded.get(fn.target);
     if (loaded) return this.#run(loaded, fn, event, bindings, requestId, started);
     return this.resolve(fn.target).then(
-      (callable) => this.#run(callable, fn, event, bindings, requestId, started),
+      (callable) => {
+        this.#loaded.set(fn.target, callable);
+        return this.#run(callable, fn, event, bindings, requestId, started);
+      },
       (error: unknown): InvokeOutcome => ({
         kind: "error",
         error,
