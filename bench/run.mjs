@@ -212,7 +212,11 @@ try {
       }
       const t0 = Date.now();
       try {
-        const r = await sc.run({ system, lg, quick, log, fdLimit: fd.hard, profileDir }, params);
+        const referenceRate = results["raw-ws"]?.[id]?.fixedRate?.targetRate;
+        const r = await sc.run(
+          { system, lg, quick, log, fdLimit: fd.hard, profileDir, referenceRate },
+          params,
+        );
         results[system.id][id] = {
           ...r,
           note: quick ? undefined : system.notes[id],

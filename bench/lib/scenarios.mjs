@@ -15,7 +15,7 @@ export const SOURCE_ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i
  * @typedef {import("./systems.mjs").ScenarioId} ScenarioId
  * @typedef {import("./systems.mjs").Running} Running
  * @typedef {import("./loadgen.mjs").LoadGen} LoadGen
- * @typedef {{ system: System, lg: LoadGen, quick: boolean, log: (msg: string) => void, fdLimit: number, profileDir?: string }} Ctx
+ * @typedef {{ system: System, lg: LoadGen, quick: boolean, log: (msg: string) => void, fdLimit: number, profileDir?: string, referenceRate?: number }} Ctx
  */
 
 /** Default parameters; a system's `overrides` win. @param {boolean} quick @param {number} fdLimit */
@@ -165,10 +165,8 @@ async function echoScenario(ctx, id, route, p) {
     ctx.log(
       `    closed loop: ${closed.msgsPerSec} msg/s, p50 ${closed.latency.p50} p99 ${closed.latency.p99} max ${closed.latency.max} ms, server CPU ${server.cpuPct}%, errors ${closed.errorFrames}/${closed.unanswered}`,
     );
-    /** @type {any} */
-    let fixed;
-    if (p.fixedFraction && closed.msgsPerSec > 0) {
-      const rate = Math.max(1, Math.round(closed.msgsPerSec * p.fixedFraction));
+    /** @param {number} rate */
+    const fixedRun = async (rate) => {
       const s2 = new Sampler(srv.pid);
       const f = await ctx.lg.echo({
         mode: "fixed",
@@ -177,10 +175,23 @@ async function echoScenario(ctx, id, route, p) {
         warmupMs: p.fixedWarmupMs,
         durationMs: p.fixedDurationMs,
       });
-      fixed = { targetRate: rate, ...f, server: s2.stop() };
+      const out = { targetRate: rate, ...f, server: s2.stop() };
       ctx.log(
-        `    fixed rate ${rate}/s: ${f.msgsPerSec} msg/s, p50 ${f.latency.p50} p99 ${f.latency.p99} max ${f.latency.max} ms (from actual send: p99 ${f.latencyFromSend?.p99}), server CPU ${fixed.server.cpuPct}%`,
+        `    fixed rate ${rate}/s: ${f.msgsPerSec} msg/s, p50 ${f.latency.p50} p99 ${f.latency.p99} max ${f.latency.max} ms (from actual send: p99 ${f.latencyFromSend?.p99}), server CPU ${out.server.cpuPct}%`,
       );
+      return out;
+    };
+    /** @type {any} */
+    let fixed;
+    /** @type {any} */
+    let fixedAtReference;
+    if (p.fixedFraction && closed.msgsPerSec > 0) {
+      fixed = await fixedRun(Math.max(1, Math.round(closed.msgsPerSec * p.fixedFraction)));
+      // The product also runs at the ceiling's rate (half of raw ws's maximum), so its p99 can
+      // be set beside raw ws's at the very same load.
+      const ref = ctx.system.role === "product" ? ctx.referenceRate : undefined;
+      if (ref && Math.abs(ref - fixed.targetRate) / ref > 0.02)
+        fixedAtReference = await fixedRun(ref);
     }
     return {
       params: p,
@@ -195,6 +206,7 @@ async function echoScenario(ctx, id, route, p) {
       unanswered: closed.unanswered,
       server,
       ...(fixed ? { fixedRate: fixed } : {}),
+      ...(fixedAtReference ? { fixedRateAtReference: fixedAtReference } : {}),
     };
   });
 }
