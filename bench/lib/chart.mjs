@@ -1,3 +1,5 @@
+import { crashed } from "./report.mjs";
+
 // A hand-written SVG chart (no dependencies): grouped bars on log scales, one group per scenario,
 // one bar per system. Panels: throughput, p99 latency, memory.
 
@@ -92,7 +94,7 @@ export function renderChart(report) {
     Object.fromEntries(
       systems.map((s) => {
         const r = report.results[s]?.[sc];
-        return [s, r && !r.skipped && !r.failed ? f(r) : undefined];
+        return [s, r && !r.skipped && !crashed(r) ? f(r) : undefined];
       }),
     );
   const firstRun = (/** @type {any} */ r) => r.runs?.[0];

@@ -3,8 +3,15 @@
 /** @param {any} report @param {string} system @param {string} sc */
 function ok(report, system, sc) {
   const r = report.results?.[system]?.[sc];
-  return r && !r.skipped && !r.failed ? r : undefined;
+  return r && !r.skipped && !crashed(r) ? r : undefined;
 }
+
+/**
+ * Whether a scenario crashed (run.mjs stores the error text in `failed`). A number there is a
+ * scenario's own count, e.g. scenario 5's failed handshakes: a result, not a crash.
+ * @param {any} r
+ */
+export const crashed = (r) => typeof r?.failed === "string";
 
 /** Messages per CPU-second of the server: efficiency, less sensitive to a CPU-starved run. @param {any} r */
 export const perCpu = (r) => (r?.server?.cpuPct > 0 ? (100 * r.msgsPerSec) / r.server.cpuPct : 0);
@@ -217,7 +224,7 @@ export function renderMarkdown(report, chartFile) {
     L.push("");
   }
   const why = (/** @type {any} */ r) =>
-    r?.skipped ? r.skipped : r?.failed ? `FAILED: ${String(r.failed).split("\n")[0]}` : "not run";
+    r?.skipped ? r.skipped : crashed(r) ? `FAILED: ${String(r.failed).split("\n")[0]}` : "not run";
   const cpu = (/** @type {any} */ r) =>
     r?.server ? `${fmt(r.server.cpuPct)}% / ${fmt(r.server.clientCpuPct ?? r.clientCpuPct)}%` : "–";
   const rss = (/** @type {any} */ r) =>
@@ -239,7 +246,7 @@ export function renderMarkdown(report, chartFile) {
     const raw = cell("raw-ws", sc);
     const rows = ids.map((id) => {
       const r = cell(id, sc);
-      if (!r || r.skipped || r.failed)
+      if (!r || r.skipped || crashed(r))
         return [label(id), why(r), "", "", "", "", "", "", "", "", ""];
       return [
         label(id),
@@ -324,7 +331,7 @@ export function renderMarkdown(report, chartFile) {
     const rows = [];
     for (const id of ids) {
       const r = cell(id, "s4");
-      if (!r || r.skipped || r.failed) {
+      if (!r || r.skipped || crashed(r)) {
         rows.push([label(id), why(r), "", "", "", "", ""]);
         continue;
       }
@@ -362,7 +369,7 @@ export function renderMarkdown(report, chartFile) {
   {
     const rows = ids.map((id) => {
       const r = cell(id, "s5");
-      if (!r || r.skipped || r.failed) return [label(id), why(r), "", "", "", "", "", ""];
+      if (!r || r.skipped || crashed(r)) return [label(id), why(r), "", "", "", "", "", ""];
       return [
         label(id),
         `${fmt(r.opened)} / ${fmt(r.params.count)} (${r.params.concurrency} at a time)`,
@@ -398,7 +405,7 @@ export function renderMarkdown(report, chartFile) {
     const raw = cell("raw-ws", "s6");
     const rows = ids.map((id) => {
       const r = cell(id, "s6");
-      if (!r || r.skipped || r.failed) return [label(id), why(r), "", "", "", "", ""];
+      if (!r || r.skipped || crashed(r)) return [label(id), why(r), "", "", "", "", ""];
       return [
         label(id),
         `${fmt(r.opened)} (${fmt(r.stillOpen)} still open)`,
@@ -432,7 +439,7 @@ export function renderMarkdown(report, chartFile) {
   {
     const rows = ids.map((id) => {
       const r = cell(id, "s7");
-      if (!r || r.skipped || r.failed) return [label(id), why(r), "", "", "", "", "", ""];
+      if (!r || r.skipped || crashed(r)) return [label(id), why(r), "", "", "", "", "", ""];
       return [
         label(id),
         `${fmt(r.sent)} (${r.connections} × ${r.params.perConn})`,
