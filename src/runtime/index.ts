@@ -9,6 +9,12 @@ export { MemoryConnectionStore, NotAnIndexError } from "./connection-store.js";
 export type { DynamoDbConnectionStoreOptions } from "./connection-store-dynamodb.js";
 export { DynamoDbConnectionStore } from "./connection-store-dynamodb.js";
 export type {
+  RedisCommands,
+  RedisConnectionStoreOptions,
+  RedisTransaction,
+} from "./connection-store-redis.js";
+export { RedisConnectionStore } from "./connection-store-redis.js";
+export type {
   LambdaContext,
   WebSocketAuthorizerContext,
   WebSocketAuthorizerEvent,
