@@ -21,6 +21,7 @@ export const ERRORS = {
   SB_ERR_TEMPLATE: { message: "Invalid CloudFormation template", status: 500 },
   SB_ERR_BUILD: { message: "Build failed", status: 500 },
   SB_ERR_DEPLOY: { message: "Deployment failed", status: 500 },
+  SB_ERR_REDIS: { message: "Redis is unreachable", status: 503 },
 } as const satisfies Record<
   string,
   { message: string; status: number; type?: string; close?: number }

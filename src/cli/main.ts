@@ -4,9 +4,10 @@ import { Command, Option } from "commander";
 import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, SwitchboardError } from "../errors.js";
 import { DevServer } from "../gateway/dev-server.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
+import { redactRedisUrl } from "../gateway/redis-table.js";
 import { registerBuildCommand } from "./build.js";
 import { registerDeployCommand } from "./deploy.js";
 
@@ -14,7 +15,9 @@ const VERSION = "0.1.0";
 
 function printError(error: unknown): void {
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-  else
+  else if (error instanceof SwitchboardError) {
+    process.stderr.write(`switchboard: ${error.code}: ${error.message}\n`);
+  } else
     process.stderr.write(
       `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
@@ -95,6 +98,10 @@ export function createProgram(): Command {
       "--data <dir>",
       "keep the local DynamoDB's tables in this folder between runs (default: in memory)",
     )
+    .option(
+      "--redis <url>",
+      "keep the connection table (ctx.connections) in Redis, e.g. redis://127.0.0.1:6379",
+    )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
     .action(async (target: string, opts) => {
@@ -110,6 +117,7 @@ export function createProgram(): Command {
           watch: opts.watch,
           isolate: opts.isolate === true,
           ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
+          ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
           ...(opts.static === false
             ? { staticDir: false as const }
             : typeof opts.static === "string"
@@ -152,6 +160,11 @@ export function createProgram(): Command {
             ...(server.staticDir && page
               ? [
                   `  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`,
+                ]
+              : []),
+            ...(server.redisTable && typeof opts.redis === "string"
+              ? [
+                  `  connections:  ${redactRedisUrl(opts.redis)} (keys ${server.redisTable.keyPrefix}*)`,
                 ]
               : []),
             "",

@@ -26,6 +26,7 @@ import { apiIdFor } from "./ids.js";
 import { InProcessInvoker, type Invoker } from "./invoker.js";
 import { IsolatedInvoker } from "./invoker-isolated.js";
 import { LocalTables } from "./local-tables.js";
+import { openRedisTable, type RedisTable, type RedisTableOptions } from "./redis-table.js";
 import { staticFiles } from "./static-files.js";
 
 export interface DevServerOptions {
@@ -50,6 +51,11 @@ export interface DevServerOptions {
    * between runs. Default: in memory, empty on every start.
    */
   dataDir?: string;
+  /**
+   * Keep the connection table (`ctx.connections`) in Redis instead of in memory: it outlives
+   * restarts and is shared with every process that opens the same key prefix.
+   */
+  redis?: RedisTableOptions;
 }
 
 export type ReloadReport =
@@ -137,6 +143,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #served: ServedAddress = { host: "127.0.0.1", port: 0 };
   readonly #surroundings: Surroundings;
   #tables: LocalTables | undefined;
+  #redisTable: RedisTable | undefined;
   #removeInterceptions: (() => void) | undefined;
   /** Variables this server put in `process.env` (in-process mode), removed again on close. */
   readonly #ownEnvironment: Record<string, string> = {};
@@ -197,7 +204,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     });
     const surroundings: Surroundings = { environment: {}, interceptions: [] };
     const tables = app.tables?.length ? await DevServer.#startTables(options, app) : undefined;
+    let redisTable: RedisTable | undefined;
     try {
+      redisTable = options.redis ? await openRedisTable(app, options.redis) : undefined;
       const invoker = DevServer.#createInvoker(options, loader, cacheDir, surroundings);
       const staticDir =
         options.staticDir === false
@@ -222,9 +231,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(options.host !== undefined ? { host: options.host } : {}),
         ...(options.region !== undefined ? { region: options.region } : {}),
+        ...(redisTable ? { connections: redisTable.store } : {}),
         fallbackRequest,
       });
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
+      server.#redisTable = redisTable;
       const address = await gateway.listen();
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
       server.#served = {
@@ -240,8 +251,14 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       return Object.assign(server, { url: address.url, port: address.port, staticDir });
     } catch (error) {
       await tables?.close();
+      await redisTable?.close();
       throw error;
     }
+  }
+
+  /** The Redis connection table, when the server was started with `redis`. */
+  get redisTable(): RedisTable | undefined {
+    return this.#redisTable;
   }
 
   static async #startTables(options: DevServerOptions, app: App): Promise<LocalTables> {
@@ -388,6 +405,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     await this.#invoker.dispose?.();
     await this.#loader.dispose();
     await this.#tables?.close();
+    await this.#redisTable?.close();
     this.#removeInterceptions?.();
     for (const [name, value] of Object.entries(this.#ownEnvironment)) {
       if (process.env[name] === value) delete process.env[name];
