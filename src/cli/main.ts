@@ -100,7 +100,7 @@ export function createProgram(): Command {
     )
     .option(
       "--redis <url>",
-      "keep the connection table (ctx.connections) in Redis, e.g. redis://127.0.0.1:6379",
+      "Redis as the shared engine: connection table + cluster with every gateway on it (redis://127.0.0.1:6379)",
     )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
@@ -164,7 +164,7 @@ export function createProgram(): Command {
               : []),
             ...(server.redisTable && typeof opts.redis === "string"
               ? [
-                  `  connections:  ${redactRedisUrl(opts.redis)} (keys ${server.redisTable.keyPrefix}*)`,
+                  `  redis:        ${redactRedisUrl(opts.redis)} (connection table and cluster; keys ${server.redisTable.keyPrefix}*)`,
                 ]
               : []),
             "",

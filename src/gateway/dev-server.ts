@@ -236,6 +236,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       });
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
       server.#redisTable = redisTable;
+      if (redisTable) {
+        gateway.attachRemote(
+          await redisTable.joinCluster(gateway, { maxConnectionMs: app.limits.maxConnectionMs }),
+        );
+      }
       const address = await gateway.listen();
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
       server.#served = {

@@ -56,6 +56,21 @@ export interface GatewayOptions {
   fallbackRequest?: (req: IncomingMessage, res: import("node:http").ServerResponse) => boolean;
 }
 
+/**
+ * Connections held by other gateways (a cluster, `cluster.ts`): the management API falls back
+ * to these for ids this gateway does not hold, and tells them which connections it holds.
+ */
+export interface RemoteConnections {
+  /** PostToConnection on the node that holds the connection. Throws GoneError when none does. */
+  send(connectionId: string, data: string | Uint8Array): Promise<void>;
+  disconnect(connectionId: string): Promise<void>;
+  info(connectionId: string): Promise<ConnectionInfo>;
+  /** This gateway accepted a connection (after `$connect`). */
+  opened(connectionId: string): void;
+  /** This gateway's connection closed. */
+  closed(connectionId: string): void;
+}
+
 /** Everything derived from one version of the app; swapped whole on hot reload. */
 interface Generation {
   app: App;
@@ -162,6 +177,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   /** Tails of closed connections whose queued work ($disconnect included) is still running. */
   readonly #settling = new Set<Promise<void>>();
   readonly #plainBindings: RuntimeBindings;
+  #remote: RemoteConnections | undefined;
 
   constructor(options: GatewayOptions) {
     super();
@@ -257,17 +273,38 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
 
   // ---- Management (in-process; the HTTP API calls these too) ----
 
+  // Each falls back to the cluster for a connection another node holds.
+
   async send(connectionId: string, data: string | Uint8Array): Promise<void> {
+    if (this.#remote && !this.#open.has(connectionId) && !this.#pending.has(connectionId)) {
+      return this.#remote.send(connectionId, data);
+    }
     this.postToConnection(connectionId, data, "management");
   }
 
   async disconnect(connectionId: string): Promise<void> {
+    if (this.#remote && !this.#open.has(connectionId) && !this.#pending.has(connectionId)) {
+      return this.#remote.disconnect(connectionId);
+    }
+    this.disconnectLocal(connectionId);
+  }
+
+  async info(connectionId: string): Promise<ConnectionInfo> {
+    if (this.#remote && !this.#open.has(connectionId) && !this.#pending.has(connectionId)) {
+      return this.#remote.info(connectionId);
+    }
+    return this.infoLocal(connectionId);
+  }
+
+  /** DeleteConnection for a connection this gateway holds (never forwarded). Throws GoneError. */
+  disconnectLocal(connectionId: string): void {
     const conn = this.#open.get(connectionId);
     if (!conn || conn.closing) throw new GoneError(connectionId);
     conn.close(1000, "Connection Closed Normally");
   }
 
-  async info(connectionId: string): Promise<ConnectionInfo> {
+  /** GetConnection for a connection this gateway holds (never forwarded). Throws GoneError. */
+  infoLocal(connectionId: string): ConnectionInfo {
     const conn = this.#open.get(connectionId);
     if (!conn || conn.closing) throw new GoneError(connectionId);
     return {
@@ -275,6 +312,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       lastActiveAt: new Date(conn.lastActiveAt),
       identity: conn.facts.identity,
     };
+  }
+
+  /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */
+  attachRemote(remote: RemoteConnections | undefined): void {
+    this.#remote = remote;
   }
 
   /** PostToConnection: synchronous hand-off to the socket. Throws GoneError. */
@@ -575,6 +617,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         error,
       });
     this.#open.set(conn.id, conn);
+    this.#remote?.opened(conn.id);
     guardFrameSize(socket, limits.frameBytes, () => conn.close(1009, "Message too big"));
     // One timer per connection for both limits (idle and lifetime): it wakes at the earlier
     // deadline and re-arms itself, so activity costs a field write, not a timer reset.
@@ -732,6 +775,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   #onClose(conn: Connection, code: number, reason: string): void {
     conn.clearTimer();
     this.#open.delete(conn.id);
+    this.#remote?.closed(conn.id);
     const closing = conn.closing;
     const statusCode = closing ? closing.code : code;
     const statusReason = closing

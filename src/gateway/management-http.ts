@@ -13,7 +13,8 @@ export const MANAGEMENT_PATH = /^\/(?:_arc\/ws\/|([^/@]+)\/)?(?:@|%40)connection
 /** The part of the gateway the HTTP API drives. */
 export interface ManagementTarget {
   readonly app: App;
-  postToConnection(connectionId: string, data: Uint8Array, via: "management"): void;
+  /** PostToConnection, forwarded to the node that holds the connection in a cluster. */
+  send(connectionId: string, data: Uint8Array): Promise<void>;
   info(connectionId: string): Promise<ConnectionInfo>;
   disconnect(connectionId: string): Promise<void>;
   emit(
@@ -107,22 +108,21 @@ export function handleManagementRequest(
   };
   switch (req.method) {
     case "POST":
-      readBody(req, target.app.limits.messageBytes).then((body) => {
-        if (body === undefined) {
-          reply(res, 413, '{"message":"Request entity too large"}', {
-            "x-amzn-ErrorType": "PayloadTooLargeException",
+      readBody(req, target.app.limits.messageBytes)
+        .then((body) => {
+          if (body === undefined) {
+            reply(res, 413, '{"message":"Request entity too large"}', {
+              "x-amzn-ErrorType": "PayloadTooLargeException",
+            });
+            report(413);
+            return;
+          }
+          return target.send(connectionId, body).then(() => {
+            reply(res, 200, "");
+            report(200);
           });
-          report(413);
-          return;
-        }
-        try {
-          target.postToConnection(connectionId, body, "management");
-          reply(res, 200, "");
-          report(200);
-        } catch (error) {
-          fail(error);
-        }
-      }, fail);
+        })
+        .catch(fail);
       return true;
     case "GET":
       target.info(connectionId).then((info) => {

@@ -1,18 +1,25 @@
+import type { Redis } from "ioredis";
 import type { App } from "../app/model.js";
 import { SwitchboardError } from "../errors.js";
 import { RedisConnectionStore } from "../runtime/connection-store-redis.js";
+import { Cluster, type LocalConnections } from "./cluster.js";
 
-/** Where the gateway keeps the connection table when it is shared through Redis. */
+/** Redis as the shared engine: the connection table, and the cluster of gateways. */
 export interface RedisTableOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
   url: string;
-  /** Key prefix of the table. Default: `switchboard:<app>:<stage>:connections:`. */
+  /**
+   * Prefix of every key and channel: the table under `<prefix>connections:`, the cluster
+   * under `<prefix>cluster:`. Default `switchboard:<app>:<stage>:`.
+   */
   keyPrefix?: string;
 }
 
 export interface RedisTable {
   store: RedisConnectionStore;
   keyPrefix: string;
+  /** Join the gateways that share this prefix (see `Cluster`). */
+  joinCluster(local: LocalConnections, options?: { maxConnectionMs?: number }): Promise<Cluster>;
   close(): Promise<void>;
 }
 
@@ -33,8 +40,8 @@ export function redactRedisUrl(url: string): string {
  * in-memory table, shared by every process that opens the same prefix.
  */
 export async function openRedisTable(app: App, options: RedisTableOptions): Promise<RedisTable> {
-  const { Redis } = await import("ioredis");
-  const redis = new Redis(options.url, {
+  const { Redis: RedisClient } = await import("ioredis");
+  const redis = new RedisClient(options.url, {
     lazyConnect: true,
     connectTimeout: 5000,
     maxRetriesPerRequest: 2,
@@ -58,17 +65,35 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
       { cause: why },
     );
   }
-  const keyPrefix = options.keyPrefix ?? `switchboard:${app.name}:${app.stage}:connections:`;
+  const keyPrefix = options.keyPrefix ?? `switchboard:${app.name}:${app.stage}:`;
   const store = new RedisConnectionStore({
     redis,
-    keyPrefix,
+    keyPrefix: `${keyPrefix}connections:`,
     ttlSeconds: app.connections.ttlSeconds,
     indexes: app.connections.indexes,
   });
+  let cluster: Cluster | undefined;
+  let subscriber: Redis | undefined;
   return {
     store,
     keyPrefix,
+    async joinCluster(local, clusterOptions = {}) {
+      // A subscribed connection can run no other command: the bus gets its own.
+      subscriber = redis.duplicate();
+      subscriber.on("error", () => undefined);
+      cluster = await Cluster.join(
+        {
+          redis: { commands: redis, subscriber },
+          keyPrefix: `${keyPrefix}cluster:`,
+          ...clusterOptions,
+        },
+        local,
+      );
+      return cluster;
+    },
     close: async () => {
+      await cluster?.leave();
+      await subscriber?.quit().catch(() => subscriber?.disconnect());
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -307,7 +307,9 @@ describe("switchboard dev --redis", () => {
     const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
     const redis = new Redis(REDIS_URL);
     try {
-      const row = JSON.parse((await redis.get(`${keyPrefix}row:${connectionId}`)) ?? "null");
+      const row = JSON.parse(
+        (await redis.get(`${keyPrefix}connections:row:${connectionId}`)) ?? "null",
+      );
       expect(row).toMatchObject({ connectionId, room: "den", user: "dee" });
       // The client's $disconnect deletes its own row; a row whose connection dropped unseen
       // (put by hand here) outlives the restart.
@@ -324,7 +326,7 @@ describe("switchboard dev --redis", () => {
           value: "den",
         });
         expect(den.records.map((r) => r.user ?? r.connectionId).sort()).toEqual([GONE_ID, "eve"]);
-        expect(await redis.exists(`${keyPrefix}row:${connectionId}`)).toBe(0);
+        expect(await redis.exists(`${keyPrefix}connections:row:${connectionId}`)).toBe(0);
         await reader.close();
       } finally {
         await second.close();
