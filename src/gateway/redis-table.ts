@@ -37,7 +37,8 @@ export function redactRedisUrl(url: string): string {
 /**
  * Connects to Redis (failing fast, with the URL in the message, when it cannot) and opens the
  * app's connection table there: what `ctx.connections` reads and writes instead of the
- * in-memory table, shared by every process that opens the same prefix.
+ * in-memory table, shared by every gateway on the same prefix. `joinCluster` then makes those
+ * gateways one cluster (`cluster.ts`), so the management API reaches every node's connections.
  */
 export async function openRedisTable(app: App, options: RedisTableOptions): Promise<RedisTable> {
   const { Redis: RedisClient } = await import("ioredis");
