@@ -81,9 +81,11 @@ interface Generation {
   disconnectRoute: Route | undefined;
   select: RouteSelector;
   specs: Map<Route, FunctionSpec>;
-  schemas: Map<Route, Promise<StandardSchemaV1 | undefined>>;
-  /** The same, once resolved: the hot path reads it without a promise hop. */
-  resolvedSchemas: Map<Route, StandardSchemaV1 | undefined>;
+  /** Body schemas by route: the lookup while it runs, then its result (read without a hop). */
+  schemas: Map<
+    Route,
+    Promise<StandardSchemaV1 | undefined> | { schema: StandardSchemaV1 | undefined }
+  >;
   wss: WebSocketServer;
 }
 
@@ -276,23 +278,20 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   // Each falls back to the cluster for a connection another node holds.
 
   async send(connectionId: string, data: string | Uint8Array): Promise<void> {
-    if (this.#remote && !this.#open.has(connectionId) && !this.#pending.has(connectionId)) {
-      return this.#remote.send(connectionId, data);
-    }
+    const remote = this.#heldElsewhere(connectionId);
+    if (remote) return remote.send(connectionId, data);
     this.postToConnection(connectionId, data, "management");
   }
 
   async disconnect(connectionId: string): Promise<void> {
-    if (this.#remote && !this.#open.has(connectionId) && !this.#pending.has(connectionId)) {
-      return this.#remote.disconnect(connectionId);
-    }
+    const remote = this.#heldElsewhere(connectionId);
+    if (remote) return remote.disconnect(connectionId);
     this.disconnectLocal(connectionId);
   }
 
   async info(connectionId: string): Promise<ConnectionInfo> {
-    if (this.#remote && !this.#open.has(connectionId) && !this.#pending.has(connectionId)) {
-      return this.#remote.info(connectionId);
-    }
+    const remote = this.#heldElsewhere(connectionId);
+    if (remote) return remote.info(connectionId);
     return this.infoLocal(connectionId);
   }
 
@@ -312,6 +311,14 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       lastActiveAt: new Date(conn.lastActiveAt),
       identity: conn.facts.identity,
     };
+  }
+
+  /** The cluster, when the connection is not this gateway's (neither open nor in `$connect`). */
+  #heldElsewhere(connectionId: string): RemoteConnections | undefined {
+    if (!this.#remote || this.#open.has(connectionId) || this.#pending.has(connectionId)) {
+      return undefined;
+    }
+    return this.#remote;
   }
 
   /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */
@@ -392,7 +399,6 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       select: compileRouteSelection(app.routeSelectionExpression),
       specs: new Map(app.routes.map((r) => [r, functionSpecFor(app, r)])),
       schemas: new Map(),
-      resolvedSchemas: new Map(),
       wss,
     };
   }
@@ -685,15 +691,17 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       this.#errorFrame(conn, forbiddenFrame(conn.id, rc.requestId));
       return;
     }
-    let schema = gen.resolvedSchemas.get(route);
-    if (schema === undefined && !gen.resolvedSchemas.has(route)) {
-      let schemaPromise = gen.schemas.get(route);
-      if (!schemaPromise) {
-        schemaPromise = gen.invoker.bodySchema(route).catch(() => undefined);
-        gen.schemas.set(route, schemaPromise);
-      }
-      schema = await schemaPromise;
-      gen.resolvedSchemas.set(route, schema);
+    let known = gen.schemas.get(route);
+    if (!known) {
+      known = gen.invoker.bodySchema(route).catch(() => undefined);
+      gen.schemas.set(route, known);
+    }
+    let schema: StandardSchemaV1 | undefined;
+    if (known instanceof Promise) {
+      schema = await known;
+      gen.schemas.set(route, { schema });
+    } else {
+      schema = known.schema;
     }
     let bindings = this.#plainBindings;
     const spec = gen.specs.get(route) ?? functionSpecFor(gen.app, route);
