@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -6,20 +5,19 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.js";
+import { removeKeys, TEST_REDIS_URL, testKeyPrefix } from "../helpers/redis.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
-// Several gateways started with the same Redis form one cluster (a real Redis; CI starts one on
-// 127.0.0.1:6379). Each test run has its own key prefix, removed afterwards.
-const REDIS_URL = process.env.SWITCHBOARD_TEST_REDIS ?? "redis://127.0.0.1:6379";
-const prefix = `switchboard-test:${randomBytes(4).toString("hex")}:cluster:`;
+// Several gateways started with the same Redis form one cluster (a real Redis). Each test run
+// has its own key prefix, removed afterwards.
+const prefix = testKeyPrefix("cluster");
 
 type Event = { requestContext: { connectionId: string } };
 
 async function node(fixture: string, name: string): Promise<RunningApp> {
-  return startApp(fixture, { redis: { url: REDIS_URL, keyPrefix: `${prefix}${name}:` } });
+  return startApp(fixture, { redis: { url: TEST_REDIS_URL, keyPrefix: `${prefix}${name}:` } });
 }
 
 /** A client of the basic fixture and its connection id (from its own $connect event). */
@@ -29,12 +27,7 @@ async function basicClient(app: RunningApp): Promise<{ client: TestClient; id: s
   return { client, id: connect!.requestContext.connectionId };
 }
 
-afterAll(async () => {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
+afterAll(() => removeKeys(prefix));
 
 describe("cluster: gateways sharing one Redis (basic fixture, two nodes)", () => {
   let one: RunningApp;

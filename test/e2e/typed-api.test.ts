@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevServerOptions } from "../../src/gateway/dev-server.js";
 import { apiIdFor } from "../../src/gateway/ids.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
+import { removeKeys, TEST_REDIS_URL, testKeyPrefix } from "../helpers/redis.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
 type Event = { requestContext: { connectionId: string; messageId?: string } };
@@ -124,19 +124,13 @@ describe("websocketHandler context (basic fixture)", () => {
 
 // The typed-api suite runs twice: with the in-memory connection table, and with the table in a
 // real Redis (`switchboard dev --redis`), under a key prefix of its own.
-const REDIS_URL = process.env.SWITCHBOARD_TEST_REDIS ?? "redis://127.0.0.1:6379";
-const redisPrefix = `switchboard-test:${randomBytes(4).toString("hex")}:typed-api:`;
+const redisPrefix = testKeyPrefix("typed-api");
 const tableStores: Array<[string, Partial<DevServerOptions>]> = [
   ["in-memory table", {}],
-  ["table in Redis", { redis: { url: REDIS_URL, keyPrefix: redisPrefix } }],
+  ["table in Redis", { redis: { url: TEST_REDIS_URL, keyPrefix: redisPrefix } }],
 ];
 
-afterAll(async () => {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
+afterAll(() => removeKeys(redisPrefix));
 
 describe.each(tableStores)(
   "websocketHandler context (typed-api fixture, %s)",
@@ -302,10 +296,10 @@ describe.each(tableStores)(
 describe("switchboard dev --redis", () => {
   it("keeps the rows in Redis under the app's prefix, and a restarted server reads them back", async () => {
     const keyPrefix = `${redisPrefix}restart:`;
-    const first = await startApp("typed-api", { redis: { url: REDIS_URL, keyPrefix } });
+    const first = await startApp("typed-api", { redis: { url: TEST_REDIS_URL, keyPrefix } });
     const client = await TestClient.connect(`${first.url}?room=den&user=dee`);
     const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
-    const redis = new Redis(REDIS_URL);
+    const redis = new Redis(TEST_REDIS_URL);
     try {
       const row = JSON.parse(
         (await redis.get(`${keyPrefix}connections:row:${connectionId}`)) ?? "null",
@@ -316,7 +310,7 @@ describe("switchboard dev --redis", () => {
       await client.ask({ action: "put", record: { connectionId: GONE_ID, room: "den" } });
       await client.close();
       await first.close();
-      const second = await startApp("typed-api", { redis: { url: REDIS_URL, keyPrefix } });
+      const second = await startApp("typed-api", { redis: { url: TEST_REDIS_URL, keyPrefix } });
       try {
         const reader = await TestClient.connect(`${second.url}?room=den&user=eve`);
         const den = await reader.ask<{ records: Row[] }>({

@@ -1,23 +1,21 @@
-import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisConnectionStore } from "../../src/runtime/connection-store-redis.js";
+import { removeKeys, TEST_REDIS_URL, testKeyPrefix } from "../helpers/redis.js";
 import { connectionStoreContract } from "./connection-store.contract.js";
 
-// A real Redis (CI starts one on 127.0.0.1:6379). Every table gets its own key prefix under
-// this run's namespace, removed afterwards.
-const REDIS_URL = process.env.SWITCHBOARD_TEST_REDIS ?? "redis://127.0.0.1:6379";
-const namespace = `switchboard-test:${randomBytes(4).toString("hex")}:`;
+// A real Redis. Every table gets its own key prefix under this run's namespace, removed
+// afterwards.
+const namespace = testKeyPrefix("store");
 let redis: Redis;
 
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${namespace}*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await removeKeys(namespace);
   await redis.quit();
 });
 
@@ -54,7 +52,7 @@ describe("RedisConnectionStore", () => {
 
   it("shares one table between two clients (two gateway nodes)", async () => {
     const keyPrefix = freshPrefix();
-    const other = new Redis(REDIS_URL);
+    const other = new Redis(TEST_REDIS_URL);
     try {
       const nodeA = new RedisConnectionStore({
         redis,
