@@ -240,8 +240,8 @@ try {
  */
 function sdkCeiling() {
   log("\n## Calibration: AWS SDK PostToConnection alone (scenario 3's ceiling)");
-  const inFlight =
-    Number(defaults(quick, fd.hard).s3.connections) * Number(defaults(quick, fd.hard).s3.depth);
+  const { connections, depth } = defaults(quick, fd.hard).s3;
+  const inFlight = Number(connections) * Number(depth);
   const r = spawnSync(process.execPath, [join(BENCH, "lib/sdk-ceiling.mjs"), String(inFlight)], {
     cwd: ROOT,
     encoding: "utf8",

@@ -37,17 +37,23 @@ function packageOf(url, name) {
   return shortUrl(url).split("/").slice(0, 2).join("/");
 }
 
+/** Self time (µs) of each profile node: the sum of the sampling intervals that landed in it. @param {CpuProfile} profile */
+function selfTimes(profile) {
+  /** @type {Map<number, number>} */
+  const self = new Map();
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return self;
+}
+
 /**
  * Builds the frame tree (µs) from a profile.
  * @param {CpuProfile} profile
  */
 export function frameTree(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  /** @type {Map<number, number>} */
-  const self = new Map();
-  profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
+  const self = selfTimes(profile);
   /** @param {ProfileNode} node @returns {Frame} */
   const build = (node) => {
     const cf = node.callFrame;
@@ -149,11 +155,7 @@ ${legend}
  * @param {CpuProfile} profile @param {string} title @param {number} [top]
  */
 export function summarizeProfile(profile, title, top = 25) {
-  /** @type {Map<number, number>} */
-  const self = new Map();
-  profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
+  const self = selfTimes(profile);
   let all = 0;
   let idle = 0;
   /** @type {Map<string, number>} */

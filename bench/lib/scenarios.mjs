@@ -111,9 +111,7 @@ function listProfiles(dir) {
  * @param {Ctx} ctx @param {string} dir @param {Set<string>} before @param {string} id
  */
 function writeProfileReport(ctx, dir, before, id) {
-  const fresh = [...listProfiles(dir)].filter(
-    (f) => !before.has(f) && !f.startsWith(ctx.system.id),
-  );
+  const fresh = [...listProfiles(dir)].filter((f) => !before.has(f));
   if (fresh.length === 0) {
     ctx.log("    (no CPU profile was written: did the server exit gracefully?)");
     return;

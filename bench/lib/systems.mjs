@@ -47,6 +47,23 @@ export const SWITCHBOARD_APPS = {
  * }} System
  */
 
+/**
+ * A peer's server as a Running one: its URL, and a stop that also removes the connection
+ * registry file (the peers' stand-in for a connection table).
+ * @param {import("./proc.mjs").Server} s @param {number} port @param {string} registry
+ * @returns {Running}
+ */
+function servingWithRegistry(s, port, registry) {
+  return {
+    ...s,
+    url: `ws://127.0.0.1:${port}/`,
+    async stop() {
+      await s.stop();
+      rmSync(registry, { force: true });
+    },
+  };
+}
+
 /** @param {string} file */
 function pkgVersion(file) {
   try {
@@ -191,14 +208,7 @@ function slsOffline(inProcess) {
         port,
         ready: /\[websocket\] listening/,
       });
-      return {
-        ...s,
-        url: `ws://127.0.0.1:${port}/`,
-        async stop() {
-          await s.stop();
-          rmSync(registry, { force: true });
-        },
-      };
+      return servingWithRegistry(s, port, registry);
     },
     notes: inProcess
       ? { s6: "5,000 connections (the memory target compares Switchboard with raw ws only)" }
@@ -251,14 +261,7 @@ const architect = {
       logFile: join(LOGS, `architect-${scenario}.log`),
       port,
     });
-    return {
-      ...s,
-      url: `ws://127.0.0.1:${port}/`,
-      async stop() {
-        await s.stop();
-        rmSync(registry, { force: true });
-      },
-    };
+    return servingWithRegistry(s, port, registry);
   },
   notes: {
     s2: "8 connections x 1 in flight instead of 64 x 4: Sandbox spawns a Node process per message and times out (5 s) most invocations at >= 50 in flight",
