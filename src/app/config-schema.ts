@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { parseRouteSelectionExpression } from "../gateway/route-selection.js";
 import { isStandardSchema } from "../runtime/schema.js";
 import type { AppConfig } from "./config.js";
 import { describeValue, listNames, quote } from "./describe-value.js";
 import type { DocumentPath, RawIssue } from "./issue-location.js";
 import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "./model.js";
+import { parseRouteSelectionExpression } from "./route-selection.js";
 
 // Each schema's error message is the "expected" half of an issue; issues without one get ""
 // from the parse-level map and are described from zod's own fields (see `translate`).

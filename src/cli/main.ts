@@ -4,10 +4,10 @@ import { Command, Option } from "commander";
 import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
+import { redactRedisUrl } from "../cluster/redis-table.js";
+import { DevServer } from "../dev/dev-server.js";
 import { ConfigError, SwitchboardError } from "../errors.js";
-import { DevServer } from "../gateway/dev-server.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
-import { redactRedisUrl } from "../gateway/redis-table.js";
 import { registerBuildCommand } from "./build.js";
 import { registerDeployCommand } from "./deploy.js";
 

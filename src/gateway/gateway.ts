@@ -4,8 +4,17 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { type WebSocket, WebSocketServer } from "ws";
+import { apiIdFor, executeApiDomain } from "../app/aws-names.js";
 import type { App, Limits, Route } from "../app/model.js";
 import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "../app/model.js";
+import { compileRouteSelection, type RouteSelector } from "../app/route-selection.js";
+import type { RemoteConnections } from "../cluster/remote-connections.js";
+import {
+  type FunctionSpec,
+  functionSpecFor,
+  type InvokeOutcome,
+  type Invoker,
+} from "../invoker/invoker.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import { type ConnectionStore, MemoryConnectionStore } from "../runtime/connection-store.js";
 import type { WebSocketAuthorizerResult, WebSocketResult } from "../runtime/events.js";
@@ -35,10 +44,8 @@ import {
 } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
 import type { GatewayEventMap } from "./gateway-events.js";
-import { apiIdFor, executeApiDomain, newId } from "./ids.js";
-import { type FunctionSpec, functionSpecFor, type InvokeOutcome, type Invoker } from "./invoker.js";
+import { newId } from "./ids.js";
 import { handleManagementRequest } from "./management-http.js";
-import { compileRouteSelection, type RouteSelector } from "./route-selection.js";
 
 export interface GatewayOptions {
   app: App;
@@ -54,21 +61,6 @@ export interface GatewayOptions {
   accountId?: string;
   /** Extra HTTP handling (static files) for requests that are neither WebSocket nor `@connections`. */
   fallbackRequest?: (req: IncomingMessage, res: import("node:http").ServerResponse) => boolean;
-}
-
-/**
- * Connections held by other gateways (a cluster, `cluster.ts`): the management API falls back
- * to these for ids this gateway does not hold, and tells them which connections it holds.
- */
-export interface RemoteConnections {
-  /** PostToConnection on the node that holds the connection. Throws GoneError when none does. */
-  send(connectionId: string, data: string | Uint8Array): Promise<void>;
-  disconnect(connectionId: string): Promise<void>;
-  info(connectionId: string): Promise<ConnectionInfo>;
-  /** This gateway accepted a connection (after `$connect`). */
-  opened(connectionId: string): void;
-  /** This gateway's connection closed. */
-  closed(connectionId: string): void;
 }
 
 /** Everything derived from one version of the app; swapped whole on hot reload. */

@@ -1,13 +1,24 @@
-export type { InterceptRule } from "./aws-interception.js";
+export { apiIdFor, executeApiDomain } from "../app/aws-names.js";
+export type { RouteSelector } from "../app/route-selection.js";
+export {
+  compileRouteSelection,
+  parseRouteSelectionExpression,
+  RouteSelectionSyntaxError,
+} from "../app/route-selection.js";
+export type { DevServerOptions, ReloadReport } from "../dev/dev-server.js";
+export { DevServer, startDevServer } from "../dev/dev-server.js";
+export type { LocalTablesOptions } from "../dev/local-tables.js";
+export { LocalTables } from "../dev/local-tables.js";
+export type { InterceptRule } from "../invoker/interception.js";
 export {
   activeInterceptions,
   addInterceptions,
   devInterceptions,
   installInterception,
   interceptedTarget,
-} from "./aws-interception.js";
-export type { DevServerOptions, ReloadReport } from "./dev-server.js";
-export { DevServer, startDevServer } from "./dev-server.js";
+} from "../invoker/interception.js";
+export type { FunctionSpec, InvokeOutcome, Invoker } from "../invoker/invoker.js";
+export { InProcessInvoker } from "../invoker/invoker.js";
 export {
   badRequestBodyFrame,
   forbiddenFrame,
@@ -25,16 +36,5 @@ export {
 export type { GatewayOptions } from "./gateway.js";
 export { Gateway } from "./gateway.js";
 export type { ConnectReport, GatewayEventMap, InvokeReport } from "./gateway-events.js";
-export { apiIdFor, executeApiDomain, newId } from "./ids.js";
-export type { FunctionSpec, InvokeOutcome, Invoker } from "./invoker.js";
-export { InProcessInvoker } from "./invoker.js";
-export type { LocalTablesOptions } from "./local-tables.js";
-export { LocalTables } from "./local-tables.js";
 export type { LogMode, LogOptions } from "./log.js";
 export { attachLogger } from "./log.js";
-export type { RouteSelector } from "./route-selection.js";
-export {
-  compileRouteSelection,
-  parseRouteSelectionExpression,
-  RouteSelectionSyntaxError,
-} from "./route-selection.js";

@@ -4,7 +4,7 @@ import {
   compileRouteSelection,
   parseRouteSelectionExpression,
   RouteSelectionSyntaxError,
-} from "../../src/gateway/route-selection.js";
+} from "../../src/app/route-selection.js";
 
 const select = (expression: string, body: unknown) => compileRouteSelection(expression)(body);
 

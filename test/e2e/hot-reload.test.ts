@@ -1,8 +1,8 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ReloadReport } from "../../src/dev/dev-server.js";
 import { ConfigError, formatConfigIssue } from "../../src/errors.js";
-import type { ReloadReport } from "../../src/gateway/dev-server.js";
 import { TestClient } from "../helpers/client.js";
 import { copyFixture, type RunningApp, startApp } from "../helpers/server.js";
 

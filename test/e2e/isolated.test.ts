@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModuleLoader } from "../../src/app/module-loader.js";
-import { IsolatedInvoker } from "../../src/gateway/invoker-isolated.js";
+import { IsolatedInvoker } from "../../src/invoker/isolated.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiIdFor } from "../../src/gateway/ids.js";
+import { apiIdFor } from "../../src/app/aws-names.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServerOptions } from "../../src/gateway/dev-server.js";
-import { apiIdFor } from "../../src/gateway/ids.js";
+import { apiIdFor } from "../../src/app/aws-names.js";
+import type { DevServerOptions } from "../../src/dev/dev-server.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
 import { removeKeys, TEST_REDIS_URL, testKeyPrefix } from "../helpers/redis.js";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiIdFor } from "../../src/app/aws-names.js";
 import {
   buildAuthorizerEvent,
   buildConnectEvent,
@@ -7,7 +8,7 @@ import {
   buildMessageEvent,
   type ConnectionFacts,
 } from "../../src/gateway/events.js";
-import { apiIdFor, newId } from "../../src/gateway/ids.js";
+import { newId } from "../../src/gateway/ids.js";
 import { requestTime } from "../../src/gateway/request-time.js";
 
 const facts: ConnectionFacts = {

@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DevServer, type DevServerOptions } from "../../src/gateway/dev-server.js";
+import { DevServer, type DevServerOptions } from "../../src/dev/dev-server.js";
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 

@@ -1,5 +1,4 @@
 import path from "node:path";
-import { parseRouteSelectionExpression } from "../../gateway/route-selection.js";
 import {
   IDENTITY_SOURCE,
   IDENTITY_SOURCE_EXPECTED,
@@ -23,6 +22,7 @@ import {
   type Route,
   type TableDeclaration,
 } from "../model.js";
+import { parseRouteSelectionExpression } from "../route-selection.js";
 import type { SourceIssues } from "./source-issues.js";
 
 /** A handler as a foreign format names it, translated to a `file#export` reference. */

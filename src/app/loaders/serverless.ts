@@ -1,4 +1,4 @@
-import { apiIdFor } from "../../gateway/ids.js";
+import { apiIdFor } from "../aws-names.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load.js";

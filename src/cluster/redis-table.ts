@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { App } from "../app/model.js";
 import { SwitchboardError } from "../errors.js";
 import { RedisConnectionStore } from "../runtime/connection-store-redis.js";
-import { Cluster, type LocalConnections } from "./cluster.js";
+import { Cluster, type LocalConnections } from "./redis-cluster.js";
 
 /** Redis as the shared engine: the connection table, and the cluster of gateways. */
 export interface RedisTableOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Deadlines } from "../../src/gateway/deadlines.js";
+import { Deadlines } from "../../src/invoker/deadlines.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

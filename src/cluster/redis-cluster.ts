@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { SwitchboardError } from "../errors.js";
 import { type ConnectionInfo, GoneError } from "../runtime/management.js";
-import type { RemoteConnections } from "./gateway.js";
+import type { RemoteConnections } from "./remote-connections.js";
 
 /** What a node does for the others: the gateway's management API, local connections only. */
 export interface LocalConnections {

@@ -9,7 +9,7 @@ import type { Route } from "../app/model.js";
 import type { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import { Reject } from "../runtime/reject.js";
-import type { InterceptRule } from "./aws-interception.js";
+import type { InterceptRule } from "./interception.js";
 import {
   type FunctionSpec,
   InProcessInvoker,

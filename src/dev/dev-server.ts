@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { homedir } from "node:os";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
+import { apiIdFor } from "../app/aws-names.js";
 import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
@@ -14,19 +15,18 @@ import {
   type ServedAddress,
   withServedEnvironment,
 } from "../app/served-environment.js";
-import { arcServices } from "./arc-services.js";
+import { openRedisTable, type RedisTable, type RedisTableOptions } from "../cluster/redis-table.js";
+import { Gateway } from "../gateway/gateway.js";
 import {
   addInterceptions,
   devInterceptions,
   type InterceptRule,
   installInterception,
-} from "./aws-interception.js";
-import { Gateway } from "./gateway.js";
-import { apiIdFor } from "./ids.js";
-import { InProcessInvoker, type Invoker } from "./invoker.js";
-import { IsolatedInvoker } from "./invoker-isolated.js";
+} from "../invoker/interception.js";
+import { InProcessInvoker, type Invoker } from "../invoker/invoker.js";
+import { IsolatedInvoker } from "../invoker/isolated.js";
+import { arcServices } from "./arc-services.js";
 import { LocalTables } from "./local-tables.js";
-import { openRedisTable, type RedisTable, type RedisTableOptions } from "./redis-table.js";
 import { staticFiles } from "./static-files.js";
 
 export interface DevServerOptions {

@@ -4,7 +4,7 @@ import http from "node:http";
 import https from "node:https";
 import { syncBuiltinESMExports } from "node:module";
 import { urlToHttpOptions } from "node:url";
-import { executeApiDomain } from "./ids.js";
+import { executeApiDomain } from "../app/aws-names.js";
 
 /**
  * One redirected host. `host` is a lower-case host name, exact, or with `*` standing for one

@@ -12,7 +12,7 @@ import {
   addInterceptions,
   devInterceptions,
   interceptedTarget,
-} from "../../src/gateway/aws-interception.js";
+} from "../../src/invoker/interception.js";
 
 interface Seen {
   method: string | undefined;

@@ -4,7 +4,7 @@ import { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
-import { addInterceptions, type InterceptRule } from "./aws-interception.js";
+import { addInterceptions, type InterceptRule } from "./interception.js";
 import { InProcessInvoker } from "./invoker.js";
 import {
   type BindingOp,
