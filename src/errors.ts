@@ -1,27 +1,42 @@
 /**
- * The one error catalogue. Each code carries its message, the HTTP status it maps to on the
- * `@connections` API / handshake, and the WebSocket close code where one applies.
+ * The one catalogue of error codes. Each code carries its message, the HTTP status it maps to
+ * (on the `@connections` API, a refused handshake, or the CLI's exit report), AWS's
+ * `x-amzn-ErrorType` where API Gateway sends one, and the WebSocket close code where the error
+ * ends a connection. The gateway's bytes on the wire are built from these entries in one place
+ * (`src/gateway/wire.ts`); docs/errors.md documents every code (a test keeps them in step).
  */
 export const ERRORS = {
+  // Configuration, build and deployment.
   SB_ERR_CONFIG: { message: "Invalid configuration", status: 500 },
-  SB_ERR_GONE: { message: "Connection is gone", status: 410, type: "GoneException" },
-  SB_ERR_FORBIDDEN: { message: "Forbidden", status: 403, type: "ForbiddenException" },
-  SB_ERR_PAYLOAD_TOO_LARGE: {
-    message: "Request payload too large",
-    status: 413,
-    type: "PayloadTooLargeException",
-  },
-  SB_ERR_LIMIT_EXCEEDED: { message: "Limit exceeded", status: 429, type: "LimitExceededException" },
-  SB_ERR_MESSAGE_TOO_BIG: { message: "Message too big", status: 413, close: 1009 },
-  SB_ERR_BINARY_FRAME: { message: "Binary frames are not supported", status: 400, close: 1003 },
-  SB_ERR_GOING_AWAY: { message: "Going away", status: 410, close: 1001 },
-  SB_ERR_HANDLER_TIMEOUT: { message: "Endpoint request timed out", status: 504 },
-  SB_ERR_HANDLER_FAILED: { message: "Internal server error", status: 502 },
-  SB_ERR_BAD_REQUEST_BODY: { message: "Bad request body", status: 400 },
   SB_ERR_TEMPLATE: { message: "Invalid CloudFormation template", status: 500 },
   SB_ERR_BUILD: { message: "Build failed", status: 500 },
   SB_ERR_DEPLOY: { message: "Deployment failed", status: 500 },
   SB_ERR_REDIS: { message: "Redis is unreachable", status: 503 },
+  // Answers of the `@connections` API and of the handshake.
+  SB_ERR_GONE: { message: "Connection is gone", status: 410, type: "GoneException" },
+  SB_ERR_FORBIDDEN: { message: "Forbidden", status: 403, type: "ForbiddenException" },
+  SB_ERR_UNAUTHORIZED: { message: "Unauthorized", status: 401 },
+  SB_ERR_UPGRADE_REQUIRED: { message: "Upgrade Required", status: 426 },
+  SB_ERR_BAD_HANDSHAKE: { message: "Bad Request", status: 400 },
+  SB_ERR_PAYLOAD_TOO_LARGE: {
+    message: "Request entity too large",
+    status: 413,
+    type: "PayloadTooLargeException",
+  },
+  SB_ERR_LIMIT_EXCEEDED: { message: "Limit exceeded", status: 429, type: "LimitExceededException" },
+  SB_ERR_INTERNAL: {
+    message: "Internal server error",
+    status: 500,
+    type: "InternalServerErrorException",
+  },
+  // What ends a connection.
+  SB_ERR_MESSAGE_TOO_BIG: { message: "Message too big", status: 413, close: 1009 },
+  SB_ERR_BINARY_FRAME: { message: "Binary frames are not supported", status: 400, close: 1003 },
+  SB_ERR_GOING_AWAY: { message: "Going away", status: 410, close: 1001 },
+  // Integration outcomes (error frames, and `$connect`/authorizer answers).
+  SB_ERR_HANDLER_TIMEOUT: { message: "Endpoint request timed out", status: 504 },
+  SB_ERR_HANDLER_FAILED: { message: "Internal server error", status: 502 },
+  SB_ERR_BAD_REQUEST_BODY: { message: "Bad request body", status: 400 },
 } as const satisfies Record<
   string,
   { message: string; status: number; type?: string; close?: number }

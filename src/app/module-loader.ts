@@ -81,6 +81,18 @@ const localFilePlugin: esbuild.Plugin = {
       // Compiled copy: import it where it is. Source copy (tests): bundle it.
       return ownExt === ".js" ? { path: entry, external: true } : { path: entry };
     });
+    // The source copy's own dependencies (yaml, zod, ...) resolve from its own node_modules,
+    // wherever the app lives: an app never has to install what Switchboard itself imports.
+    if (ownExt === ".ts") {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (!args.importer.startsWith(ownRoot) || args.path.startsWith("node:")) return undefined;
+        try {
+          return { path: fileURLToPath(import.meta.resolve(args.path)), external: true };
+        } catch {
+          return undefined;
+        }
+      });
+    }
     // Bundled files keep their own location: import.meta.url, __dirname and __filename
     // are rewritten to the original file's, so code reading files next to itself works.
     build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {

@@ -238,7 +238,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       server.#redisTable = redisTable;
       if (redisTable) {
         gateway.attachRemote(
-          await redisTable.joinCluster(gateway, { maxConnectionMs: app.limits.maxConnectionMs }),
+          await redisTable.joinCluster(gateway.management, {
+            maxConnectionMs: app.limits.maxConnectionMs,
+          }),
         );
       }
       const address = await gateway.listen();

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app/model.js";
-import type { ConnectionInfo } from "../runtime/management.js";
-import { GoneError } from "../runtime/management.js";
+import type { ErrorCode } from "../errors.js";
+import { GoneError, type Management } from "../runtime/management.js";
+import { type HttpAnswer, httpError } from "../wire.js";
 import { newId } from "./ids.js";
 
 /**
@@ -13,10 +14,8 @@ export const MANAGEMENT_PATH = /^\/(?:_arc\/ws\/|([^/@]+)\/)?(?:@|%40)connection
 /** The part of the gateway the HTTP API drives. */
 export interface ManagementTarget {
   readonly app: App;
-  /** PostToConnection, forwarded to the node that holds the connection in a cluster. */
-  send(connectionId: string, data: Uint8Array): Promise<void>;
-  info(connectionId: string): Promise<ConnectionInfo>;
-  disconnect(connectionId: string): Promise<void>;
+  /** The management API (forwarded to the node that holds the connection in a cluster). */
+  readonly management: Management;
   emit(
     event: "management",
     report: { method: string; connectionId: string; status: number },
@@ -38,9 +37,11 @@ function reply(
   res.end(body);
 }
 
-const gone = (res: ServerResponse) => reply(res, 410, "", { "x-amzn-ErrorType": "GoneException" });
-const forbidden = (res: ServerResponse) =>
-  reply(res, 403, '{"message":"Forbidden"}', { "x-amzn-ErrorType": "ForbiddenException" });
+function replyWith(res: ServerResponse, answer: HttpAnswer): void {
+  reply(res, answer.status, answer.body, answer.headers);
+}
+
+const forbidden = (res: ServerResponse) => replyWith(res, httpError("SB_ERR_FORBIDDEN"));
 
 /** Read a request body, giving up (with `undefined`) past `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -95,29 +96,23 @@ export function handleManagementRequest(
     report(403);
     return true;
   }
-  const fail = (error: unknown) => {
-    if (error instanceof GoneError || (error as { name?: string }).name === "GoneException") {
-      gone(res);
-      report(410);
-    } else {
-      reply(res, 500, '{"message":"Internal server error"}', {
-        "x-amzn-ErrorType": "InternalServerErrorException",
-      });
-      report(500);
-    }
+  const answerError = (code: ErrorCode) => {
+    const answer = httpError(code);
+    replyWith(res, answer);
+    report(answer.status);
   };
+  const fail = (error: unknown) =>
+    answerError(
+      error instanceof GoneError || (error as { name?: string }).name === "GoneException"
+        ? "SB_ERR_GONE"
+        : "SB_ERR_INTERNAL",
+    );
   switch (req.method) {
     case "POST":
       readBody(req, target.app.limits.messageBytes)
         .then((body) => {
-          if (body === undefined) {
-            reply(res, 413, '{"message":"Request entity too large"}', {
-              "x-amzn-ErrorType": "PayloadTooLargeException",
-            });
-            report(413);
-            return;
-          }
-          return target.send(connectionId, body).then(() => {
+          if (body === undefined) return answerError("SB_ERR_PAYLOAD_TOO_LARGE");
+          return target.management.send(connectionId, body).then(() => {
             reply(res, 200, "");
             report(200);
           });
@@ -125,7 +120,7 @@ export function handleManagementRequest(
         .catch(fail);
       return true;
     case "GET":
-      target.info(connectionId).then((info) => {
+      target.management.info(connectionId).then((info) => {
         reply(
           res,
           200,
@@ -139,7 +134,7 @@ export function handleManagementRequest(
       }, fail);
       return true;
     case "DELETE":
-      target.disconnect(connectionId).then(() => {
+      target.management.disconnect(connectionId).then(() => {
         reply(res, 204, "");
         report(204);
       }, fail);

@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { badRequestBodyFrame } from "../wire.js";
 import { BODY_SCHEMA, getRuntimeBindings, type RuntimeBindings } from "./bindings.js";
 import { type ConnectionStore, MemoryConnectionStore } from "./connection-store.js";
 import { DynamoDbConnectionStore } from "./connection-store-dynamodb.js";
@@ -173,12 +174,6 @@ function buildContext<Body>(
   };
 }
 
-/** The AWS `Bad request body` frame, for when validation runs inside Lambda rather than the gateway. */
-function badRequestBodyFrame(event: WebSocketEvent): string {
-  const rc = event.requestContext;
-  return `{"message" : "Bad request body", "connectionId": "${rc.connectionId}", "messageId": "${rc.messageId ?? ""}"}`;
-}
-
 /**
  * Build a WebSocket Lambda handler with a typed context: `send`, `broadcast`, `disconnect`,
  * `info`, the connection table, and a parsed (optionally schema-validated) body. The result
@@ -222,7 +217,13 @@ export function websocketHandler(
       if (!checked.ok) {
         // On AWS the gateway did not validate (no model): answer as it would have.
         await bindings.management
-          .send(event.requestContext.connectionId, badRequestBodyFrame(event))
+          .send(
+            event.requestContext.connectionId,
+            badRequestBodyFrame(
+              event.requestContext.connectionId,
+              event.requestContext.messageId ?? "",
+            ),
+          )
           .catch(() => undefined);
         return { statusCode: 400 };
       }

@@ -142,7 +142,7 @@ describe("a hostile client never crashes the gateway (basic)", () => {
     );
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
     const id = await readFile(idfile, "utf8");
-    expect(app.gateway.isPending(id)).toBe(false);
+    expect(app.gateway.management.isPending(id)).toBe(false);
     // $connect ran, so $disconnect runs too (as for a client that left during $connect).
     const probe = await TestClient.connect(app.url);
     await eventually(async () => {

@@ -35,7 +35,7 @@ describe("isolated invoker (worker threads, real sockets)", () => {
       memoryMb: 128,
       environment: {},
     };
-    const bindings = { management: app.gateway, connections: app.gateway.connections };
+    const bindings = { management: app.gateway.management, connections: app.gateway.connections };
     try {
       // Ten calls in the same tick (as a burst of $disconnects or an embedding app makes them).
       const outcomes = await Promise.all(
@@ -61,7 +61,7 @@ describe("isolated invoker (worker threads, real sockets)", () => {
       memoryMb: 128,
       environment: {},
     };
-    const bindings = { management: app.gateway, connections: app.gateway.connections };
+    const bindings = { management: app.gateway.management, connections: app.gateway.connections };
     try {
       const first = invoker.invoke(spec, {}, bindings, "r1");
       await new Promise((r) => setTimeout(r, 20));

@@ -316,7 +316,7 @@ describe("@connections with the real AWS SDK v3 client", () => {
       );
       const id = await eventually(() => readFile(idfile, "utf8").catch(() => undefined));
       await rm(idfile, { force: true });
-      expect(app.gateway.isPending(id)).toBe(true);
+      expect(app.gateway.management.isPending(id)).toBe(true);
 
       const client = sdk(`${app.http}/test`);
       const post = await rejection(
@@ -335,10 +335,10 @@ describe("@connections with the real AWS SDK v3 client", () => {
       expect(raw.headers.get("x-amzn-errortype")).toBe("GoneException");
       // All of that happened while the handshake was still held.
       expect(Date.now() - started).toBeLessThan(300);
-      expect(app.gateway.isPending(id)).toBe(true);
+      expect(app.gateway.management.isPending(id)).toBe(true);
 
       const ws = await connecting;
-      expect(app.gateway.isPending(id)).toBe(false);
+      expect(app.gateway.management.isPending(id)).toBe(false);
       await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: "now" }));
       expect(await ws.next()).toBe("now");
       expect(ws.received).not.toContain("early");

@@ -1,0 +1,162 @@
+import type { EventEmitter } from "node:events";
+import type { RemoteConnections } from "../cluster/remote-connections.js";
+import { type ConnectionInfo, GoneError, type Management } from "../runtime/management.js";
+import { CLOSES } from "../wire.js";
+import type { Connection } from "./connection.js";
+import type { GatewayEventMap } from "./gateway-events.js";
+
+/** Why data goes out: the `@connections` API, a two-way route's answer, or an error frame. */
+export type SendVia = "management" | "route-response" | "error-frame";
+
+/**
+ * The connections a gateway holds, and the one implementation of {@link Management} over them
+ * (what handlers, the `@connections` HTTP API and the cluster call). A connection another node
+ * holds is reached through the cluster ({@link RemoteConnections}); the `*Local` methods never
+ * forward, so the cluster can answer with them without forwarding a call twice.
+ */
+export class Connections implements Management {
+  readonly #open = new Map<string, Connection>();
+  /** Connections whose `$connect` has not returned yet (PostToConnection answers 410). */
+  readonly #pending = new Set<string>();
+  readonly #events: EventEmitter<GatewayEventMap>;
+  readonly #frameBytes: () => number;
+  #remote: RemoteConnections | undefined;
+
+  /**
+   * @param events where `send` reports go (only when someone listens).
+   * @param frameBytes the frame limit now in force (AWS splits data at 32 KiB frames).
+   */
+  constructor(events: EventEmitter<GatewayEventMap>, frameBytes: () => number) {
+    this.#events = events;
+    this.#frameBytes = frameBytes;
+  }
+
+  /** Number of open connections. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Ids of open connections. */
+  ids(): string[] {
+    return [...this.#open.keys()];
+  }
+
+  /** Open connections (a snapshot). */
+  all(): Connection[] {
+    return [...this.#open.values()];
+  }
+
+  /** A handshake began: PostToConnection answers 410 for it until it is accepted. */
+  begin(connectionId: string): void {
+    this.#pending.add(connectionId);
+  }
+
+  /** The handshake ended (accepted or refused). */
+  end(connectionId: string): void {
+    this.#pending.delete(connectionId);
+  }
+
+  /** Whether `$connect` is still running for this id (for the 410 the API gives then). */
+  isPending(connectionId: string): boolean {
+    return this.#pending.has(connectionId);
+  }
+
+  /** A connection was accepted (after `$connect`). */
+  add(conn: Connection): void {
+    this.#open.set(conn.id, conn);
+    this.#remote?.opened(conn.id);
+  }
+
+  /** A connection closed. */
+  remove(conn: Connection): void {
+    this.#open.delete(conn.id);
+    this.#remote?.closed(conn.id);
+  }
+
+  /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */
+  attachRemote(remote: RemoteConnections | undefined): void {
+    this.#remote = remote;
+  }
+
+  // ---- Management: each falls back to the cluster for a connection another node holds ----
+
+  async send(connectionId: string, data: string | Uint8Array): Promise<void> {
+    const remote = this.#heldElsewhere(connectionId);
+    if (remote) return remote.send(connectionId, data);
+    this.postToConnection(connectionId, data, "management");
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    const remote = this.#heldElsewhere(connectionId);
+    if (remote) return remote.disconnect(connectionId);
+    this.disconnectLocal(connectionId);
+  }
+
+  async info(connectionId: string): Promise<ConnectionInfo> {
+    const remote = this.#heldElsewhere(connectionId);
+    if (remote) return remote.info(connectionId);
+    return this.infoLocal(connectionId);
+  }
+
+  /** DeleteConnection for a connection this gateway holds (never forwarded). Throws GoneError. */
+  disconnectLocal(connectionId: string): void {
+    const conn = this.#open.get(connectionId);
+    if (!conn || conn.closing) throw new GoneError(connectionId);
+    conn.close(CLOSES.normal.code, CLOSES.normal.reason);
+  }
+
+  /** GetConnection for a connection this gateway holds (never forwarded). Throws GoneError. */
+  infoLocal(connectionId: string): ConnectionInfo {
+    const conn = this.#open.get(connectionId);
+    if (!conn || conn.closing) throw new GoneError(connectionId);
+    return {
+      connectedAt: new Date(conn.facts.connectedAt),
+      lastActiveAt: new Date(conn.lastActiveAt),
+      identity: conn.facts.identity,
+    };
+  }
+
+  /** PostToConnection for a connection this gateway holds: synchronous hand-off. Throws GoneError. */
+  postToConnection(connectionId: string, data: string | Uint8Array, via: SendVia): void {
+    const conn = this.#open.get(connectionId);
+    if (!conn || conn.closing || conn.ws.readyState !== 1) throw new GoneError(connectionId);
+    this.#sendFrames(conn, data);
+    conn.lastActiveAt = Date.now();
+    if (this.#events.listenerCount("send") > 0) {
+      this.#events.emit("send", {
+        connectionId,
+        bytes: typeof data === "string" ? Buffer.byteLength(data) : data.byteLength,
+        via,
+      });
+    }
+  }
+
+  /** The cluster, when the connection is not this gateway's (neither open nor in `$connect`). */
+  #heldElsewhere(connectionId: string): RemoteConnections | undefined {
+    if (!this.#remote || this.#open.has(connectionId) || this.#pending.has(connectionId)) {
+      return undefined;
+    }
+    return this.#remote;
+  }
+
+  /** Bytes in, as text frames of at most the frame limit (AWS splits @connections data at 32 KiB). */
+  #sendFrames(conn: Connection, data: string | Uint8Array): void {
+    const limit = this.#frameBytes();
+    if ((typeof data === "string" ? data.length * 3 : data.byteLength) <= limit) {
+      conn.send(data);
+      return;
+    }
+    const bytes =
+      typeof data === "string"
+        ? Buffer.from(data)
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.length <= limit) {
+      conn.send(bytes);
+      return;
+    }
+    for (let offset = 0; offset < bytes.length; offset += limit) {
+      const end = Math.min(offset + limit, bytes.length);
+      conn.send(bytes.subarray(offset, end), end === bytes.length);
+    }
+  }
+}

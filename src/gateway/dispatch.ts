@@ -1,0 +1,133 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { Route } from "../app/model.js";
+import { CONNECT, DISCONNECT } from "../app/model.js";
+import { NOT_JSON, parseJson, validateParsed } from "../runtime/schema.js";
+import { badRequestBodyFrame, CLOSES, errorFrame } from "../wire.js";
+import type { Connection } from "./connection.js";
+import { buildMessageEvent } from "./events.js";
+import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
+import { type Generation, specOf } from "./generation.js";
+import { invokeAndReport } from "./invocation.js";
+import { routeResponseBody } from "./route-response.js";
+
+/** A data frame arrived: select its route now, run it behind the connection's earlier work. */
+export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isBinary: boolean) {
+  if (conn.closing) return;
+  if (isBinary) {
+    conn.close(CLOSES.binary.code, CLOSES.binary.reason);
+    return;
+  }
+  conn.lastActiveAt = Date.now();
+  const gen = core.generation;
+  const text = data.toString();
+  // Parsed once per frame: route selection, the body schema and the typed API all use it.
+  const parsed = parseJson(text);
+  let key: string;
+  try {
+    key = gen.select(parsed !== null && typeof parsed === "object" ? parsed : undefined);
+  } catch (error) {
+    // A value too deeply nested to stringify: unmatched ($default), never a crash.
+    key = "";
+    reportError(core, {
+      connectionId: conn.id,
+      message: `route selection failed: ${error}`,
+      error,
+    });
+  }
+  // $connect/$disconnect are lifecycle routes: a message naming them is not a match.
+  const exact = key === CONNECT || key === DISCONNECT ? undefined : gen.routes.get(key);
+  const route = exact ?? gen.defaultRoute;
+  if (core.events.listenerCount("message") > 0) {
+    core.events.emit("message", {
+      connectionId: conn.id,
+      routeKey: route?.key,
+      bytes: data.length,
+    });
+  }
+  conn.enqueue(() => dispatch(core, gen, conn, route, text, parsed));
+}
+
+/** The body schema of a route, looked up once per generation (then read without a hop). */
+async function schemaOf(gen: Generation, route: Route): Promise<StandardSchemaV1 | undefined> {
+  let known = gen.schemas.get(route);
+  if (!known) {
+    known = gen.invoker.bodySchema(route).catch(() => undefined);
+    gen.schemas.set(route, known);
+  }
+  if (!(known instanceof Promise)) return known.schema;
+  const schema = await known;
+  gen.schemas.set(route, { schema });
+  return schema;
+}
+
+/** Run one message: validate its body, invoke its route, answer (route response or error frame). */
+async function dispatch(
+  core: GatewayCore,
+  gen: Generation,
+  conn: Connection,
+  route: Route | undefined,
+  text: string,
+  parsed: unknown,
+): Promise<void> {
+  const event = buildMessageEvent(conn.facts, route?.key ?? "", text, Date.now());
+  const rc = event.requestContext;
+  if (!route) {
+    answer(core, conn, errorFrame("SB_ERR_FORBIDDEN", conn.id, rc.requestId), "error-frame");
+    return;
+  }
+  const known = gen.schemas.get(route);
+  const schema = known && !(known instanceof Promise) ? known.schema : await schemaOf(gen, route);
+  const spec = specOf(gen, route);
+  let body: unknown;
+  if (schema) {
+    const checked = await validateParsed(schema, parsed);
+    if (!checked.ok) {
+      answer(core, conn, badRequestBodyFrame(conn.id, rc.messageId ?? ""), "error-frame");
+      core.events.emit("invoke", {
+        connectionId: conn.id,
+        routeKey: route.key,
+        functionName: spec.functionName,
+        outcome: "bad-request",
+        durationMs: 0,
+      });
+      return;
+    }
+    body = checked.value;
+  } else {
+    // What `ctx.body` is without a schema: the JSON value, or the text when it is not JSON.
+    body = parsed === NOT_JSON ? text : parsed;
+  }
+  const outcome = await invokeAndReport(core, gen, {
+    spec,
+    event,
+    bindings: bindingsFor(core, { value: body }),
+    connectionId: conn.id,
+    routeKey: route.key,
+  });
+  if (outcome.kind === "timeout") {
+    answer(core, conn, errorFrame("SB_ERR_HANDLER_TIMEOUT", conn.id, rc.requestId), "error-frame");
+    return;
+  }
+  if (outcome.kind === "error") {
+    answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, rc.requestId), "error-frame");
+    return;
+  }
+  if (route.routeResponse) {
+    const responseBody = routeResponseBody(outcome.result);
+    if (responseBody !== undefined) answer(core, conn, responseBody, "route-response");
+  }
+}
+
+/** Send an answer to the connection a message came from, if it is still there. */
+function answer(
+  core: GatewayCore,
+  conn: Connection,
+  data: string,
+  via: "route-response" | "error-frame",
+): void {
+  try {
+    core.connections.postToConnection(conn.id, data, via);
+  } catch {
+    // the connection went away while its message was handled: nothing to answer
+  }
+}

@@ -1,0 +1,40 @@
+import type { EventEmitter } from "node:events";
+import type { RuntimeBindings } from "../runtime/bindings.js";
+import type { ConnectionStore } from "../runtime/connection-store.js";
+import type { Connections } from "./connections.js";
+import type { GatewayEventMap } from "./gateway-events.js";
+import type { Generation } from "./generation.js";
+
+/**
+ * What the gateway's parts (handshake, dispatch, session) share: the gateway's state, handed
+ * to them by the `Gateway` that owns it, so none of them reaches into another.
+ */
+export interface GatewayCore {
+  /** The app version now served (work in flight keeps the one it started with). */
+  readonly generation: Generation;
+  readonly region: string;
+  readonly accountId: string;
+  /** The gateway is shutting down: new handshakes are refused. */
+  readonly closing: boolean;
+  readonly connections: Connections;
+  readonly table: ConnectionStore;
+  /** Where reports go; `report` never throws (see {@link reportError}). */
+  readonly events: EventEmitter<GatewayEventMap>;
+  /** Tails of closed connections whose queued work (`$disconnect` included) still runs. */
+  readonly settling: Set<Promise<void>>;
+}
+
+/** The bindings a handler gets: the management API, the table, and the parsed body if any. */
+export function bindingsFor(core: GatewayCore, body?: { value: unknown }): RuntimeBindings {
+  return body
+    ? { management: core.connections, connections: core.table, body }
+    : { management: core.connections, connections: core.table };
+}
+
+/**
+ * A report, never a throw: EventEmitter throws an "error" nobody listens for (a client's
+ * oversized message would crash the process).
+ */
+export function reportError(core: GatewayCore, report: GatewayEventMap["error"][0]): void {
+  if (core.events.listenerCount("error") > 0) core.events.emit("error", report);
+}

@@ -1,0 +1,272 @@
+import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import { apiIdFor, executeApiDomain } from "../app/aws-names.js";
+import { CONNECT } from "../app/model.js";
+import type { FunctionSpec } from "../invoker/invoker.js";
+import type { WebSocketAuthorizerResult, WebSocketResult } from "../runtime/events.js";
+import { Reject } from "../runtime/reject.js";
+import { type HttpAnswer, httpError, integrationError, policyDenied } from "../wire.js";
+import {
+  authorizerContext,
+  identitySourcesPresent,
+  isUnauthorized,
+  policyAllows,
+} from "./authorizer.js";
+import {
+  buildAuthorizerEvent,
+  buildConnectEvent,
+  buildHandshake,
+  type ConnectionFacts,
+  type Handshake,
+} from "./events.js";
+import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
+import { chooseProtocol, type Generation, specOf } from "./generation.js";
+import { newId } from "./ids.js";
+import { invokeAndReport } from "./invocation.js";
+import { resultStatus } from "./route-response.js";
+import { accept, invokeDisconnect } from "./session.js";
+
+/** A non-upgrade answer written straight to the handshake socket. */
+function writeAnswer(socket: Duplex, answer: HttpAnswer): void {
+  if (socket.destroyed) return;
+  const headers = { "x-amzn-RequestId": newId(), ...answer.headers };
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? "Error"}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\n` +
+      `Connection: close\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("")}\r\n${answer.body}`,
+  );
+}
+
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** The checks `ws` makes in `handleUpgrade` (method, Upgrade, key, version), made up front. */
+function invalidHandshake(
+  req: IncomingMessage,
+): { answer: HttpAnswer; reason: string } | undefined {
+  if (req.method !== "GET") {
+    return { answer: httpError("SB_ERR_BAD_HANDSHAKE", 405), reason: "invalid HTTP method" };
+  }
+  if (req.headers.upgrade?.toLowerCase() !== "websocket") {
+    return { answer: httpError("SB_ERR_BAD_HANDSHAKE"), reason: "invalid Upgrade header" };
+  }
+  const key = req.headers["sec-websocket-key"];
+  if (key === undefined || !WEBSOCKET_KEY.test(key)) {
+    return {
+      answer: httpError("SB_ERR_BAD_HANDSHAKE"),
+      reason: "missing or invalid Sec-WebSocket-Key",
+    };
+  }
+  const version = Number(req.headers["sec-websocket-version"]);
+  if (version !== 13 && version !== 8) {
+    const answer = httpError("SB_ERR_BAD_HANDSHAKE");
+    answer.headers["Sec-WebSocket-Version"] = "13, 8";
+    return { answer, reason: "unsupported Sec-WebSocket-Version" };
+  }
+  return undefined;
+}
+
+/** Whether a request path is the WebSocket URL: `/` or `/{stage}`. */
+export function isWebSocketPath(path: string, stage: string): boolean {
+  return path === "/" || path === `/${stage}` || path === `/${stage}/`;
+}
+
+/** How one handshake ends early: refused with an answer, or the client went away. */
+type Verdict = { refuse: HttpAnswer; reason: string } | undefined;
+
+/**
+ * An upgrade request, as API Gateway takes it: path and stage, handshake validity, the
+ * authorizer, then `$connect` with the handshake held until it returns; then 101 or the status
+ * `$connect` chose.
+ */
+export async function upgrade(
+  core: GatewayCore,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const gen = core.generation;
+  const { app } = gen;
+  const url = req.url ?? "/";
+  const queryAt = url.indexOf("?");
+  const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  if (core.closing || !isWebSocketPath(path, app.stage)) {
+    writeAnswer(socket, httpError("SB_ERR_FORBIDDEN"));
+    return;
+  }
+  const started = performance.now();
+  const now = Date.now();
+  const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+  const userAgent = req.headers["user-agent"];
+  const apiId = apiIdFor(app.name);
+  const facts: ConnectionFacts = {
+    connectionId: newId(),
+    connectedAt: now,
+    identity: userAgent ? { sourceIp, userAgent } : { sourceIp },
+    // As on AWS (the `$connect` headers keep the Host the client really used); code that
+    // builds its management endpoint from it reaches this gateway through the interception.
+    domainName: executeApiDomain(apiId, core.region),
+    stage: app.stage,
+    apiId,
+  };
+  const report = (status: number, reason?: string) =>
+    core.events.emit("connect", {
+      connectionId: facts.connectionId,
+      status,
+      durationMs: performance.now() - started,
+      sourceIp,
+      ...(reason !== undefined ? { reason } : {}),
+    });
+  // What `ws` would refuse only after `$connect` ran: refused first, as the AWS edge does.
+  const invalid = invalidHandshake(req);
+  if (invalid) {
+    writeAnswer(socket, invalid.answer);
+    report(invalid.answer.status, invalid.reason);
+    return;
+  }
+  const handshake = buildHandshake(req.rawHeaders, queryAt < 0 ? "" : url.slice(queryAt), {
+    sourceIp,
+    port: req.socket.localPort ?? 0,
+    proto: "http",
+    now,
+  });
+  let aborted = false;
+  socket.once("close", () => {
+    aborted = true;
+  });
+  core.connections.begin(facts.connectionId);
+  const refuse = (verdict: NonNullable<Verdict>) => {
+    core.connections.end(facts.connectionId);
+    writeAnswer(socket, verdict.refuse);
+    report(verdict.refuse.status, verdict.reason);
+  };
+
+  const denied = await authorize(core, gen, facts, handshake, now);
+  if (denied) return refuse(denied);
+  const connected = await runConnect(core, gen, facts, handshake);
+  if ("refuse" in connected) return refuse(connected);
+
+  const cleanUp = () => {
+    core.connections.end(facts.connectionId);
+    // $connect ran, so state may exist: clean up as AWS would on a dropped connection.
+    if (gen.connectRoute) {
+      invokeDisconnect(core, gen, facts, 1006, "").catch((error: unknown) =>
+        reportError(core, { connectionId: facts.connectionId, message: String(error), error }),
+      );
+    }
+  };
+  if (aborted || socket.destroyed) return cleanUp();
+
+  if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);
+  let accepted = false;
+  gen.wss.handleUpgrade(req, socket, head, (ws) => {
+    accepted = true;
+    core.connections.end(facts.connectionId);
+    accept(core, ws, facts, socket, app.limits);
+    report(101);
+  });
+  // `ws` answers synchronously; no callback means it refused the handshake itself (e.g. a
+  // malformed Sec-WebSocket-Protocol): nothing is pending any more, and $connect's state goes.
+  if (!accepted) {
+    report(400, "handshake refused by ws");
+    cleanUp();
+  }
+}
+
+/** The REQUEST authorizer (on `$connect` only): a refusal, or the context it allowed with. */
+async function authorize(
+  core: GatewayCore,
+  gen: Generation,
+  facts: ConnectionFacts,
+  handshake: Handshake,
+  now: number,
+): Promise<Verdict> {
+  const { app } = gen;
+  if (!app.authorizer) return undefined;
+  if (!identitySourcesPresent(app.authorizer.identitySource, handshake)) {
+    return { refuse: httpError("SB_ERR_UNAUTHORIZED"), reason: "identity source missing" };
+  }
+  const event = buildAuthorizerEvent(facts, handshake, core.region, core.accountId, now);
+  const spec: FunctionSpec = {
+    target: app.authorizer.target,
+    functionName: `${app.name}-${app.stage}-${app.authorizer.name}`,
+    timeoutMs: app.limits.timeoutMs,
+    memoryMb: 128,
+    environment: app.environment,
+  };
+  const outcome = await invokeAndReport(core, gen, {
+    spec,
+    event,
+    bindings: bindingsFor(core),
+    connectionId: facts.connectionId,
+    routeKey: "$connect (authorizer)",
+  });
+  if (outcome.kind === "error" && isUnauthorized(outcome.error)) {
+    return { refuse: httpError("SB_ERR_UNAUTHORIZED"), reason: "authorizer: Unauthorized" };
+  }
+  if (outcome.kind !== "ok") {
+    return {
+      refuse: integrationError("SB_ERR_HANDLER_FAILED", 500),
+      reason: `authorizer ${outcome.kind}`,
+    };
+  }
+  const result = outcome.result as WebSocketAuthorizerResult | undefined;
+  if (!result || typeof result !== "object" || (!result.principalId && result.principalId !== "")) {
+    return {
+      refuse: integrationError("SB_ERR_HANDLER_FAILED", 500),
+      reason: "authorizer returned no principalId",
+    };
+  }
+  if (!policyAllows(result, event.methodArn)) {
+    return { refuse: policyDenied(), reason: "authorizer policy denied" };
+  }
+  facts.authorizer = authorizerContext(result, outcome.durationMs);
+  return undefined;
+}
+
+/** `$connect`, with the handshake held until it returns: a refusal, or the chosen subprotocol. */
+async function runConnect(
+  core: GatewayCore,
+  gen: Generation,
+  facts: ConnectionFacts,
+  handshake: Handshake,
+): Promise<NonNullable<Verdict> | { protocol: string | undefined }> {
+  const route = gen.connectRoute;
+  if (!route) return { protocol: undefined };
+  const outcome = await invokeAndReport(core, gen, {
+    spec: specOf(gen, route),
+    event: buildConnectEvent(facts, handshake, Date.now()),
+    bindings: bindingsFor(core),
+    connectionId: facts.connectionId,
+    routeKey: CONNECT,
+  });
+  if (outcome.kind === "timeout") {
+    return { refuse: integrationError("SB_ERR_HANDLER_TIMEOUT"), reason: "$connect timed out" };
+  }
+  if (outcome.kind === "error") {
+    if (Reject.is(outcome.error)) {
+      return {
+        refuse: { status: outcome.error.statusCode, body: outcome.error.body ?? "", headers: {} },
+        reason: "$connect rejected",
+      };
+    }
+    return { refuse: integrationError("SB_ERR_HANDLER_FAILED"), reason: "$connect threw" };
+  }
+  const status = resultStatus(outcome.result);
+  if (status !== undefined && (status < 200 || status > 299)) {
+    const body = (outcome.result as WebSocketResult & object).body;
+    return {
+      refuse: { status, body: typeof body === "string" ? body : "", headers: {} },
+      reason: `$connect returned ${status}`,
+    };
+  }
+  let protocol: string | undefined;
+  const headers = (outcome.result as { headers?: Record<string, string> } | undefined)?.headers;
+  if (headers && typeof headers === "object") {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.toLowerCase() === "sec-websocket-protocol") protocol = String(value);
+    }
+  }
+  return { protocol };
+}

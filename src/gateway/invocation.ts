@@ -1,0 +1,42 @@
+import type { FunctionSpec, InvokeOutcome } from "../invoker/invoker.js";
+import type { RuntimeBindings } from "../runtime/bindings.js";
+import type { GatewayCore } from "./gateway-core.js";
+import type { Generation } from "./generation.js";
+import { resultStatus } from "./route-response.js";
+
+/** One invocation as the gateway makes it: which function, for whom, with what. */
+export interface Invocation {
+  spec: FunctionSpec;
+  event: { requestContext: { requestId: string } };
+  bindings: RuntimeBindings;
+  connectionId: string;
+  /** As the `invoke` report names it (`$connect (authorizer)` for the authorizer). */
+  routeKey: string;
+}
+
+/** Invoke a function on a generation's invoker, then report the outcome (`invoke` event). */
+export async function invokeAndReport(
+  core: GatewayCore,
+  gen: Generation,
+  call: Invocation,
+): Promise<InvokeOutcome> {
+  const outcome = await gen.invoker.invoke(
+    call.spec,
+    call.event,
+    call.bindings,
+    call.event.requestContext.requestId,
+  );
+  const events = core.events;
+  if (events.listenerCount("invoke") === 0 && outcome.kind === "ok") return outcome;
+  const statusCode = outcome.kind === "ok" ? resultStatus(outcome.result) : undefined;
+  events.emit("invoke", {
+    connectionId: call.connectionId,
+    routeKey: call.routeKey,
+    functionName: call.spec.functionName,
+    outcome: outcome.kind,
+    durationMs: outcome.durationMs,
+    ...(statusCode !== undefined ? { statusCode } : {}),
+    ...(outcome.kind === "error" ? { error: outcome.error } : {}),
+  });
+  return outcome;
+}
