@@ -15,8 +15,8 @@ import {
   type ServedAddress,
   withServedEnvironment,
 } from "../app/served-environment.js";
-import { openRedisTable, type RedisTable, type RedisTableOptions } from "../cluster/redis-table.js";
-import { Gateway } from "../gateway/gateway.js";
+import type { RedisTable, RedisTableOptions } from "../cluster/redis-table.js";
+import type { Gateway } from "../gateway/gateway.js";
 import {
   addInterceptions,
   devInterceptions,
@@ -25,6 +25,7 @@ import {
 } from "../invoker/interception.js";
 import { InProcessInvoker, type Invoker } from "../invoker/invoker.js";
 import { IsolatedInvoker } from "../invoker/isolated.js";
+import { serve } from "../serve.js";
 import { arcServices } from "./arc-services.js";
 import { LocalTables } from "./local-tables.js";
 import { staticFiles } from "./static-files.js";
@@ -204,9 +205,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     });
     const surroundings: Surroundings = { environment: {}, interceptions: [] };
     const tables = app.tables?.length ? await DevServer.#startTables(options, app) : undefined;
-    let redisTable: RedisTable | undefined;
     try {
-      redisTable = options.redis ? await openRedisTable(app, options.redis) : undefined;
       const invoker = DevServer.#createInvoker(options, loader, cacheDir, surroundings);
       const staticDir =
         options.staticDir === false
@@ -225,25 +224,19 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       const files = staticDir ? staticFiles(staticDir, reserved) : undefined;
       const fallbackRequest = (req: IncomingMessage, res: ServerResponse) =>
         arc(req, res) || (files?.(req, res) ?? false);
-      gateway = new Gateway({
+      const served = await serve({
         app,
         invoker,
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(options.host !== undefined ? { host: options.host } : {}),
         ...(options.region !== undefined ? { region: options.region } : {}),
-        ...(redisTable ? { connections: redisTable.store } : {}),
+        ...(options.redis ? { redis: options.redis } : {}),
         fallbackRequest,
       });
+      gateway = served.gateway;
+      const { address } = served;
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
-      server.#redisTable = redisTable;
-      if (redisTable) {
-        gateway.attachRemote(
-          await redisTable.joinCluster(gateway.management, {
-            maxConnectionMs: app.limits.maxConnectionMs,
-          }),
-        );
-      }
-      const address = await gateway.listen();
+      server.#redisTable = served.redisTable;
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
       server.#served = {
         host: address.host,
@@ -251,14 +244,13 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(tables ? { tablesPort: tables.port } : {}),
       };
       server.#surround(app);
-      const served = withServedEnvironment(app, server.#served);
-      if (served !== app) gateway.setApp(served, invoker);
-      if (!options.isolate) server.#applyEnvironment(served);
+      const withAddress = withServedEnvironment(app, server.#served);
+      if (withAddress !== app) gateway.setApp(withAddress, invoker);
+      if (!options.isolate) server.#applyEnvironment(withAddress);
       if (options.watch !== false) server.#watch(app);
       return Object.assign(server, { url: address.url, port: address.port, staticDir });
     } catch (error) {
       await tables?.close();
-      await redisTable?.close();
       throw error;
     }
   }

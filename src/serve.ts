@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { App } from "./app/model.js";
+import { openRedisTable, type RedisTable, type RedisTableOptions } from "./cluster/redis-table.js";
+import { Gateway } from "./gateway/gateway.js";
+import type { Invoker } from "./invoker/invoker.js";
+
+/** What to serve, and where. */
+export interface ServeOptions {
+  /** The loaded, validated app. */
+  app: App;
+  /** Runs its functions (in-process or isolated). */
+  invoker: Invoker;
+  /** Default 3001; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Region for ARNs and the SDK; default `AWS_REGION` or us-east-1. */
+  region?: string;
+  /**
+   * Redis as the shared engine: the connection table lives there, and every gateway on the
+   * same key prefix joins one cluster.
+   */
+  redis?: RedisTableOptions;
+  /** HTTP handling for requests that are neither WebSocket nor `@connections` (static files). */
+  fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/** A gateway serving an app: its address, and what to close. */
+export interface Served {
+  gateway: Gateway;
+  /** The Redis table and cluster membership, with `redis`. */
+  redisTable: RedisTable | undefined;
+  address: { host: string; port: number; url: string };
+  /** Close every connection, leave the cluster, close Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one composition root: app → invoker → gateway → cluster → listen. `switchboard dev` adds
+ * its developer conveniences around it (watching, environment, interception, local tables,
+ * static files); a production server uses it as it is.
+ *
+ * @example
+ * ```ts
+ * const app = await loadApp("examples/chat", { loader });
+ * const served = await serve({ app, invoker: new InProcessInvoker(loader), port: 0 });
+ * console.log(served.address.url);
+ * await served.close();
+ * ```
+ */
+export async function serve(options: ServeOptions): Promise<Served> {
+  const { app } = options;
+  const redisTable = options.redis ? await openRedisTable(app, options.redis) : undefined;
+  try {
+    const gateway = new Gateway({
+      app,
+      invoker: options.invoker,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.region !== undefined ? { region: options.region } : {}),
+      ...(redisTable ? { connections: redisTable.store } : {}),
+      ...(options.fallbackRequest ? { fallbackRequest: options.fallbackRequest } : {}),
+    });
+    if (redisTable) {
+      gateway.attachRemote(
+        await redisTable.joinCluster(gateway.management, {
+          maxConnectionMs: app.limits.maxConnectionMs,
+        }),
+      );
+    }
+    const address = await gateway.listen();
+    return {
+      gateway,
+      redisTable,
+      address,
+      async close() {
+        await gateway.close();
+        await redisTable?.close();
+      },
+    };
+  } catch (error) {
+    await redisTable?.close();
+    throw error;
+  }
+}
