@@ -33,6 +33,7 @@ export const ERRORS = {
   SB_ERR_MESSAGE_TOO_BIG: { message: "Message too big", status: 413, close: 1009 },
   SB_ERR_BINARY_FRAME: { message: "Binary frames are not supported", status: 400, close: 1003 },
   SB_ERR_GOING_AWAY: { message: "Going away", status: 410, close: 1001 },
+  SB_ERR_TOO_MANY_REQUESTS: { message: "Too many requests", status: 429, close: 1008 },
   // Integration outcomes (error frames, and `$connect`/authorizer answers).
   SB_ERR_HANDLER_TIMEOUT: { message: "Endpoint request timed out", status: 504 },
   SB_ERR_HANDLER_FAILED: { message: "Internal server error", status: 502 },

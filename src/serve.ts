@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "./app/model.js";
 import { openRedisTable, type RedisTable, type RedisTableOptions } from "./cluster/redis-table.js";
+import type { GatewayBounds } from "./gateway/bounds.js";
 import { Gateway } from "./gateway/gateway.js";
 import type { Invoker } from "./invoker/invoker.js";
 
@@ -21,6 +22,8 @@ export interface ServeOptions {
    * same key prefix joins one cluster.
    */
   redis?: RedisTableOptions;
+  /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
+  bounds?: Partial<GatewayBounds>;
   /** HTTP handling for requests that are neither WebSocket nor `@connections` (static files). */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -60,6 +63,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       ...(options.region !== undefined ? { region: options.region } : {}),
       ...(redisTable ? { connections: redisTable.store } : {}),
       ...(options.fallbackRequest ? { fallbackRequest: options.fallbackRequest } : {}),
+      ...(options.bounds ? { bounds: options.bounds } : {}),
     });
     if (redisTable) {
       gateway.attachRemote(

@@ -15,7 +15,13 @@ export interface Close {
   reason: string;
 }
 
-function closeOf(code: "SB_ERR_MESSAGE_TOO_BIG" | "SB_ERR_BINARY_FRAME" | "SB_ERR_GOING_AWAY") {
+function closeOf(
+  code:
+    | "SB_ERR_MESSAGE_TOO_BIG"
+    | "SB_ERR_BINARY_FRAME"
+    | "SB_ERR_GOING_AWAY"
+    | "SB_ERR_TOO_MANY_REQUESTS",
+) {
   const entry = ERRORS[code];
   return { code: entry.close, reason: entry.message } as const;
 }
@@ -30,6 +36,8 @@ export const CLOSES = {
   binary: closeOf("SB_ERR_BINARY_FRAME"),
   /** A message over 128 KiB or a frame over 32 KiB. */
   tooBig: closeOf("SB_ERR_MESSAGE_TOO_BIG"),
+  /** One client queued more messages than the gateway holds for it. */
+  tooManyRequests: closeOf("SB_ERR_TOO_MANY_REQUESTS"),
   /** The client's close frame had no status: the reason AWS reports for 1005. */
   noStatusReason: "Client-side close frame status not set",
   /** The TCP connection dropped without a close frame. */

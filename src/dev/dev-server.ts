@@ -16,6 +16,7 @@ import {
   withServedEnvironment,
 } from "../app/served-environment.js";
 import type { RedisTable, RedisTableOptions } from "../cluster/redis-table.js";
+import type { GatewayBounds } from "../gateway/bounds.js";
 import type { Gateway } from "../gateway/gateway.js";
 import {
   addInterceptions,
@@ -57,6 +58,8 @@ export interface DevServerOptions {
    * restarts and is shared with every process that opens the same key prefix.
    */
   redis?: RedisTableOptions;
+  /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
+  bounds?: Partial<GatewayBounds>;
 }
 
 export type ReloadReport =
@@ -231,6 +234,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.host !== undefined ? { host: options.host } : {}),
         ...(options.region !== undefined ? { region: options.region } : {}),
         ...(options.redis ? { redis: options.redis } : {}),
+        ...(options.bounds ? { bounds: options.bounds } : {}),
         fallbackRequest,
       });
       gateway = served.gateway;

@@ -21,8 +21,15 @@ export class Connection {
   closing: { code: number; reason: string } | undefined;
   /** Tail of this connection's work: messages are handled in order, one at a time. */
   tail: Promise<void> = Promise.resolve();
-  /** The idle/lifetime timer (see Gateway#accept). */
+  /** The idle/lifetime timer (see session.ts). */
   timer: NodeJS.Timeout | undefined;
+  /** Messages queued behind the running one, and their bytes (bounded: `GatewayBounds`). */
+  waiting = 0;
+  waitingBytes = 0;
+  /** Set once the socket closed: messages still waiting are dropped, not run. */
+  ended = false;
+  /** Waiting messages dropped because the connection ended first. */
+  dropped = 0;
 
   constructor(facts: ConnectionFacts, ws: WebSocket, socket: Duplex) {
     this.facts = facts;

@@ -1,6 +1,11 @@
 import type { EventEmitter } from "node:events";
 import type { RemoteConnections } from "../cluster/remote-connections.js";
-import { type ConnectionInfo, GoneError, type Management } from "../runtime/management.js";
+import {
+  type ConnectionInfo,
+  GoneError,
+  LimitExceededError,
+  type Management,
+} from "../runtime/management.js";
 import { CLOSES } from "../wire.js";
 import type { Connection } from "./connection.js";
 import type { GatewayEventMap } from "./gateway-events.js";
@@ -22,13 +27,21 @@ export class Connections implements Management {
   readonly #frameBytes: () => number;
   #remote: RemoteConnections | undefined;
 
+  readonly #outboundBytes: number;
+
   /**
    * @param events where `send` reports go (only when someone listens).
    * @param frameBytes the frame limit now in force (AWS splits data at 32 KiB frames).
+   * @param outboundBytes unread bytes a connection may hold before sends answer 429.
    */
-  constructor(events: EventEmitter<GatewayEventMap>, frameBytes: () => number) {
+  constructor(
+    events: EventEmitter<GatewayEventMap>,
+    frameBytes: () => number,
+    outboundBytes: number,
+  ) {
     this.#events = events;
     this.#frameBytes = frameBytes;
+    this.#outboundBytes = outboundBytes;
   }
 
   /** Number of open connections. */
@@ -116,10 +129,14 @@ export class Connections implements Management {
     };
   }
 
-  /** PostToConnection for a connection this gateway holds: synchronous hand-off. Throws GoneError. */
+  /**
+   * PostToConnection for a connection this gateway holds: synchronous hand-off. Throws
+   * GoneError, or LimitExceededError when the client has left too much unread.
+   */
   postToConnection(connectionId: string, data: string | Uint8Array, via: SendVia): void {
     const conn = this.#open.get(connectionId);
     if (!conn || conn.closing || conn.ws.readyState !== 1) throw new GoneError(connectionId);
+    if (conn.ws.bufferedAmount >= this.#outboundBytes) throw new LimitExceededError(connectionId);
     this.#sendFrames(conn, data);
     conn.lastActiveAt = Date.now();
     if (this.#events.listenerCount("send") > 0) {

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Route } from "../app/model.js";
 import { CONNECT, DISCONNECT } from "../app/model.js";
+import { LimitExceededError } from "../runtime/management.js";
 import { NOT_JSON, parseJson, validateParsed } from "../runtime/schema.js";
 import { badRequestBodyFrame, CLOSES, errorFrame } from "../wire.js";
 import type { Connection } from "./connection.js";
@@ -44,7 +45,28 @@ export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isB
       bytes: data.length,
     });
   }
-  conn.enqueue(() => dispatch(core, gen, conn, route, text, parsed));
+  const bytes = data.length;
+  const { bounds } = core;
+  if (conn.waiting >= bounds.queuedMessages || conn.waitingBytes + bytes > bounds.queuedBytes) {
+    reportError(core, {
+      connectionId: conn.id,
+      message: `too many queued messages (${conn.waiting} waiting, ${conn.waitingBytes} bytes): closing with 1008`,
+    });
+    conn.close(CLOSES.tooManyRequests.code, CLOSES.tooManyRequests.reason);
+    return;
+  }
+  conn.waiting++;
+  conn.waitingBytes += bytes;
+  conn.enqueue(() => {
+    conn.waiting--;
+    conn.waitingBytes -= bytes;
+    // The connection ended while this waited: nobody to answer, and `$disconnect` runs next.
+    if (conn.ended) {
+      conn.dropped++;
+      return Promise.resolve();
+    }
+    return dispatch(core, gen, conn, route, text, parsed);
+  });
 }
 
 /** The body schema of a route, looked up once per generation (then read without a hop). */
@@ -114,7 +136,19 @@ async function dispatch(
   }
   if (route.routeResponse) {
     const responseBody = routeResponseBody(outcome.result);
-    if (responseBody !== undefined) answer(core, conn, responseBody, "route-response");
+    if (responseBody === undefined) return;
+    // Over the message limit, the answer cannot be sent as one: a failed integration, as for
+    // a `@connections` POST of that size (413).
+    if (Buffer.byteLength(responseBody) > gen.app.limits.messageBytes) {
+      reportError(core, {
+        connectionId: conn.id,
+        routeKey: route.key,
+        message: `route response of ${Buffer.byteLength(responseBody)} bytes is over the ${gen.app.limits.messageBytes}-byte message limit`,
+      });
+      answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, rc.requestId), "error-frame");
+      return;
+    }
+    answer(core, conn, responseBody, "route-response");
   }
 }
 
@@ -127,7 +161,10 @@ function answer(
 ): void {
   try {
     core.connections.postToConnection(conn.id, data, via);
-  } catch {
-    // the connection went away while its message was handled: nothing to answer
+  } catch (error) {
+    // Gone meanwhile: nothing to answer. A full client buffer loses this answer: say so.
+    if (error instanceof LimitExceededError) {
+      reportError(core, { connectionId: conn.id, message: `${via} dropped: ${error.message}` });
+    }
   }
 }

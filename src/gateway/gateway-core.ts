@@ -1,9 +1,11 @@
 import type { EventEmitter } from "node:events";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionStore } from "../runtime/connection-store.js";
+import type { GatewayBounds } from "./bounds.js";
 import type { Connections } from "./connections.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import type { Generation } from "./generation.js";
+import type { Pacer } from "./pacer.js";
 
 /**
  * What the gateway's parts (handshake, dispatch, session) share: the gateway's state, handed
@@ -20,6 +22,10 @@ export interface GatewayCore {
   readonly table: ConnectionStore;
   /** Where reports go; `report` never throws (see {@link reportError}). */
   readonly events: EventEmitter<GatewayEventMap>;
+  /** Starts `$disconnect` invocations a few at a time per event-loop turn. */
+  readonly disconnects: Pacer;
+  /** Per-connection bounds. */
+  readonly bounds: GatewayBounds;
   /** Tails of closed connections whose queued work (`$disconnect` included) still runs. */
   readonly settling: Set<Promise<void>>;
 }

@@ -14,7 +14,16 @@ export interface GatewayEventMap {
     { connectionId: string; bytes: number; via: "management" | "route-response" | "error-frame" },
   ];
   /** A connection closed; `$disconnect` is invoked after this. */
-  disconnect: [{ connectionId: string; code: number; reason: string; durationMs: number }];
+  disconnect: [
+    {
+      connectionId: string;
+      code: number;
+      reason: string;
+      durationMs: number;
+      /** Messages that were still waiting (not started): dropped, never run. */
+      dropped?: number;
+    },
+  ];
   /** An `@connections` request was answered. */
   management: [{ method: string; connectionId: string; status: number }];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */

@@ -6,6 +6,7 @@ import type { RemoteConnections } from "../cluster/remote-connections.js";
 import type { Invoker } from "../invoker/invoker.js";
 import { type ConnectionStore, MemoryConnectionStore } from "../runtime/connection-store.js";
 import { CLOSES, httpError } from "../wire.js";
+import { DEFAULT_BOUNDS, type GatewayBounds } from "./bounds.js";
 import { Connections } from "./connections.js";
 import type { GatewayCore } from "./gateway-core.js";
 import { reportError } from "./gateway-core.js";
@@ -14,6 +15,10 @@ import { compileGeneration, type Generation } from "./generation.js";
 import { isWebSocketPath, upgrade } from "./handshake.js";
 import { newId } from "./ids.js";
 import { handleManagementRequest } from "./management-http.js";
+import { Pacer } from "./pacer.js";
+
+/** `$disconnect` invocations started per event-loop turn (see `Pacer`). */
+const DISCONNECTS_PER_TURN = 64;
 
 export interface GatewayOptions {
   app: App;
@@ -27,6 +32,8 @@ export interface GatewayOptions {
   /** Region for ARNs and the SDK; default `AWS_REGION` or us-east-1. */
   region?: string;
   accountId?: string;
+  /** Per-connection bounds (queued messages, unread output); defaults in `DEFAULT_BOUNDS`. */
+  bounds?: Partial<GatewayBounds>;
   /** Extra HTTP handling (static files) for requests that are neither WebSocket nor `@connections`. */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -75,7 +82,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
         indexes: options.app.connections.indexes,
       });
     this.#generation = compileGeneration(options.app, options.invoker);
-    this.management = new Connections(this, () => this.#generation.app.limits.frameBytes);
+    const bounds = { ...DEFAULT_BOUNDS, ...options.bounds };
+    this.management = new Connections(
+      this,
+      () => this.#generation.app.limits.frameBytes,
+      bounds.outboundBytes,
+    );
     const gateway = this;
     this.#core = {
       get generation() {
@@ -90,6 +102,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       table: this.connections,
       events: this,
       settling: new Set(),
+      disconnects: new Pacer(DISCONNECTS_PER_TURN),
+      bounds,
     };
     this.server = createServer({ keepAlive: true }, (req, res) => {
       if (handleManagementRequest(this, req, res)) return;

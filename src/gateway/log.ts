@@ -91,7 +91,11 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     line(
       "disconnect",
       { ...r },
-      `${r.connectionId} ${r.code} ${JSON.stringify(r.reason)} after ${ms(r.durationMs)}`,
+      `${r.connectionId} ${r.code} ${JSON.stringify(r.reason)} after ${ms(r.durationMs)}${
+        r.dropped
+          ? paint(33, ` (${r.dropped} queued message${r.dropped === 1 ? "" : "s"} dropped)`)
+          : ""
+      }`,
     );
   });
   on("error", (r) => {

@@ -101,12 +101,16 @@ export function handleManagementRequest(
     replyWith(res, answer);
     report(answer.status);
   };
-  const fail = (error: unknown) =>
+  const fail = (error: unknown) => {
+    const name = (error as { name?: string } | undefined)?.name;
     answerError(
-      error instanceof GoneError || (error as { name?: string }).name === "GoneException"
+      error instanceof GoneError || name === "GoneException"
         ? "SB_ERR_GONE"
-        : "SB_ERR_INTERNAL",
+        : name === "LimitExceededException"
+          ? "SB_ERR_LIMIT_EXCEEDED"
+          : "SB_ERR_INTERNAL",
     );
+  };
   switch (req.method) {
     case "POST":
       readBody(req, target.app.limits.messageBytes)

@@ -60,6 +60,7 @@ export function accept(
 }
 
 function onClose(core: GatewayCore, conn: Connection, code: number, reason: string): void {
+  conn.ended = true;
   conn.clearTimer();
   core.connections.remove(conn);
   const closing = conn.closing;
@@ -70,12 +71,14 @@ function onClose(core: GatewayCore, conn: Connection, code: number, reason: stri
     code: statusCode,
     reason: statusReason,
     durationMs: Date.now() - conn.facts.connectedAt,
+    ...(conn.waiting > 0 ? { dropped: conn.waiting } : {}),
   });
   const gen = core.generation;
   if (!gen.disconnectRoute) return;
   // Behind the connection's queued messages, so handlers see events in order.
-  const tail = conn.enqueue(async () =>
-    invokeDisconnect(core, gen, conn.facts, statusCode, statusReason),
+  // Paced: a burst of closes spreads its `$disconnect`s over several event-loop turns.
+  const tail = conn.enqueue(() =>
+    core.disconnects.run(() => invokeDisconnect(core, gen, conn.facts, statusCode, statusReason)),
   );
   core.settling.add(tail);
   void tail.then(() => core.settling.delete(tail));

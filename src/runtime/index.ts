@@ -28,7 +28,7 @@ export type {
 } from "./events.js";
 export { createLambdaContext } from "./lambda-context.js";
 export type { ConnectionInfo, Management } from "./management.js";
-export { GoneError, isGone, serialize } from "./management.js";
+export { GoneError, isGone, LimitExceededError, serialize } from "./management.js";
 export { SdkManagement } from "./management-sdk.js";
 export { Reject } from "./reject.js";
 export { isStandardSchema, parseBody, validateBody } from "./schema.js";

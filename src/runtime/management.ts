@@ -13,7 +13,10 @@ export interface ConnectionInfo {
  * Handlers never know which one they got.
  */
 export interface Management {
-  /** PostToConnection. Objects are not accepted here: callers serialize. Throws {@link GoneError}. */
+  /**
+   * PostToConnection. Objects are not accepted here: callers serialize. Throws
+   * {@link GoneError}, or {@link LimitExceededError} when the client's buffer is full.
+   */
   send(connectionId: string, data: string | Uint8Array): Promise<void>;
   /** DeleteConnection. Throws {@link GoneError}. */
   disconnect(connectionId: string): Promise<void>;
@@ -27,6 +30,19 @@ export class GoneError extends SwitchboardError {
   constructor(connectionId: string, options?: { cause?: unknown }) {
     super("SB_ERR_GONE", `Connection ${connectionId} is gone`, options);
     this.name = "GoneException";
+    this.connectionId = connectionId;
+  }
+}
+
+/**
+ * PostToConnection found the client's buffer full (it does not read what it is sent): AWS's
+ * 429 `LimitExceededException`. The connection stays open; the data was not sent.
+ */
+export class LimitExceededError extends SwitchboardError {
+  readonly connectionId: string;
+  constructor(connectionId: string) {
+    super("SB_ERR_LIMIT_EXCEEDED", `Connection ${connectionId}: the client side buffer is full`);
+    this.name = "LimitExceededException";
     this.connectionId = connectionId;
   }
 }
