@@ -22,6 +22,8 @@ export interface ServeOptions {
    * same key prefix joins one cluster.
    */
   redis?: RedisTableOptions;
+  /** Edge values in handshake events: `"aws"` (default) or `"local"` (see `GatewayOptions.edge`). */
+  edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
   bounds?: Partial<GatewayBounds>;
   /** HTTP handling for requests that are neither WebSocket nor `@connections` (static files). */
@@ -64,6 +66,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       ...(redisTable ? { connections: redisTable.store } : {}),
       ...(options.fallbackRequest ? { fallbackRequest: options.fallbackRequest } : {}),
       ...(options.bounds ? { bounds: options.bounds } : {}),
+      ...(options.edge ? { edge: options.edge } : {}),
     });
     if (redisTable) {
       gateway.attachRemote(

@@ -58,6 +58,8 @@ export interface DevServerOptions {
    * restarts and is shared with every process that opens the same key prefix.
    */
   redis?: RedisTableOptions;
+  /** Edge values in handshake events: `"aws"` (default) or `"local"` (see `GatewayOptions.edge`). */
+  edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
   bounds?: Partial<GatewayBounds>;
 }
@@ -235,6 +237,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.region !== undefined ? { region: options.region } : {}),
         ...(options.redis ? { redis: options.redis } : {}),
         ...(options.bounds ? { bounds: options.bounds } : {}),
+        ...(options.edge ? { edge: options.edge } : {}),
         fallbackRequest,
       });
       gateway = served.gateway;

@@ -111,17 +111,24 @@ export class Connections implements Management {
     return this.infoLocal(connectionId);
   }
 
+  /**
+   * A connection this gateway holds that is still open: not closing from either side (a client
+   * whose close frame arrived is gone for all three calls, as its `$disconnect` is coming).
+   */
+  #live(connectionId: string): Connection {
+    const conn = this.#open.get(connectionId);
+    if (!conn || conn.closing || conn.ws.readyState !== 1) throw new GoneError(connectionId);
+    return conn;
+  }
+
   /** DeleteConnection for a connection this gateway holds (never forwarded). Throws GoneError. */
   disconnectLocal(connectionId: string): void {
-    const conn = this.#open.get(connectionId);
-    if (!conn || conn.closing) throw new GoneError(connectionId);
-    conn.close(CLOSES.normal.code, CLOSES.normal.reason);
+    this.#live(connectionId).close(CLOSES.normal.code, CLOSES.normal.reason);
   }
 
   /** GetConnection for a connection this gateway holds (never forwarded). Throws GoneError. */
   infoLocal(connectionId: string): ConnectionInfo {
-    const conn = this.#open.get(connectionId);
-    if (!conn || conn.closing) throw new GoneError(connectionId);
+    const conn = this.#live(connectionId);
     return {
       connectedAt: new Date(conn.facts.connectedAt),
       lastActiveAt: new Date(conn.lastActiveAt),
@@ -134,8 +141,7 @@ export class Connections implements Management {
    * GoneError, or LimitExceededError when the client has left too much unread.
    */
   postToConnection(connectionId: string, data: string | Uint8Array, via: SendVia): void {
-    const conn = this.#open.get(connectionId);
-    if (!conn || conn.closing || conn.ws.readyState !== 1) throw new GoneError(connectionId);
+    const conn = this.#live(connectionId);
     if (conn.ws.bufferedAmount >= this.#outboundBytes) throw new LimitExceededError(connectionId);
     this.#sendFrames(conn, data);
     conn.lastActiveAt = Date.now();

@@ -40,7 +40,14 @@ const HOP_HEADERS = new Set(["connection", "upgrade"]);
 export function buildHandshake(
   rawHeaders: readonly string[],
   search: string,
-  client: { sourceIp: string; port: number; proto: "http" | "https"; now: number },
+  client: {
+    sourceIp: string;
+    port: number;
+    proto: "http" | "https";
+    now: number;
+    /** The `Host` the edge forwards (AWS: the execute-api domain); default the client's. */
+    host?: string;
+  },
 ): Handshake {
   // Maps, turned into objects at the end: a client's `__proto__` header or query key must be an
   // own key of the event, not a prototype lookup (which crashed the gateway).
@@ -60,6 +67,11 @@ export function buildHandshake(
       lower === "x-forwarded-proto" ||
       lower === "x-amzn-trace-id"
     ) {
+      continue;
+    }
+    if (lower === "host" && client.host !== undefined) {
+      all.set(name, client.host);
+      allMulti.set(name, [client.host]);
       continue;
     }
     all.set(name, value);

@@ -24,6 +24,8 @@ export interface GatewayCore {
   readonly events: EventEmitter<GatewayEventMap>;
   /** Starts `$disconnect` invocations a few at a time per event-loop turn. */
   readonly disconnects: Pacer;
+  /** Which `Host` and `X-Forwarded-*` values handshake events carry (see `GatewayOptions.edge`). */
+  readonly edge: "aws" | "local";
   /** Per-connection bounds. */
   readonly bounds: GatewayBounds;
   /** Tails of closed connections whose queued work (`$disconnect` included) still runs. */

@@ -32,6 +32,13 @@ export interface GatewayOptions {
   /** Region for ARNs and the SDK; default `AWS_REGION` or us-east-1. */
   region?: string;
   accountId?: string;
+  /**
+   * What `$connect` and the authorizer see of the edge: `"aws"` (default) as API Gateway sends
+   * it (`Host: {apiId}.execute-api.{region}.amazonaws.com`, `X-Forwarded-Proto: https`,
+   * `X-Forwarded-Port: 443`); `"local"` the real values (the Host the client used, `http`,
+   * the local port).
+   */
+  edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); defaults in `DEFAULT_BOUNDS`. */
   bounds?: Partial<GatewayBounds>;
   /** Extra HTTP handling (static files) for requests that are neither WebSocket nor `@connections`. */
@@ -103,6 +110,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       events: this,
       settling: new Set(),
       disconnects: new Pacer(DISCONNECTS_PER_TURN),
+      edge: options.edge ?? "aws",
       bounds,
     };
     this.server = createServer({ keepAlive: true }, (req, res) => {

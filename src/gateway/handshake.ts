@@ -125,11 +125,16 @@ export async function upgrade(
     report(invalid.answer.status, invalid.reason);
     return;
   }
+  // What the AWS edge forwards (https on 443, the execute-api Host), unless asked for the
+  // local values (`edge: "local"`).
+  const edge =
+    core.edge === "aws"
+      ? { port: 443, proto: "https" as const, host: facts.domainName }
+      : { port: req.socket.localPort ?? 0, proto: "http" as const };
   const handshake = buildHandshake(req.rawHeaders, queryAt < 0 ? "" : url.slice(queryAt), {
     sourceIp,
-    port: req.socket.localPort ?? 0,
-    proto: "http",
     now,
+    ...edge,
   });
   let aborted = false;
   socket.once("close", () => {

@@ -78,7 +78,9 @@ export function handleManagementRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): boolean {
-  const path = (req.url ?? "/").split("?")[0] as string;
+  // Repeated slashes count as one, as API Gateway treats them: an SDK client whose endpoint
+  // ends in a slash (`https://{domain}/{stage}/`) calls `/{stage}//@connections/{id}`.
+  const path = ((req.url ?? "/").split("?")[0] as string).replace(/\/{2,}/g, "/");
   const match = MANAGEMENT_PATH.exec(path);
   if (!match) return false;
   const [, stage, encodedId] = match;

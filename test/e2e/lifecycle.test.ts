@@ -50,10 +50,12 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     expect(h["Sec-WebSocket-Key"]).toBeTruthy();
     expect(h["Sec-WebSocket-Version"]).toBe("13");
     expect(h["X-Forwarded-For"]).toBe("127.0.0.1");
-    expect(h["X-Forwarded-Proto"]).toBe("http");
-    expect(h["X-Forwarded-Port"]).toBe(String(app.port));
-    // The Host the client used; the event's domainName is the API's execute-api domain.
-    expect(h.Host).toBe(`127.0.0.1:${app.port}`);
+    // What the AWS edge forwards, not the local values.
+    expect(h["X-Forwarded-Proto"]).toBe("https");
+    expect(h["X-Forwarded-Port"]).toBe("443");
+    expect(h.Host).toBe(connect!.requestContext.domainName);
+    expect(h.Host).toMatch(/^[a-z0-9]{10}\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/);
+    expect(connect!.multiValueHeaders!.Host).toEqual([h.Host]);
     expect(h["X-Amzn-Trace-Id"]).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     expect(Object.keys(h).map((k) => k.toLowerCase())).not.toContain("connection");
     expect(Object.keys(h).map((k) => k.toLowerCase())).not.toContain("upgrade");
@@ -199,5 +201,23 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     expect(other.status).toBe(403);
     expect(other.headers.get("x-amzn-errortype")).toBe("ForbiddenException");
     expect((await refusedStatus(`${app.url}/other-stage`)).status).toBe(403);
+  });
+});
+
+describe('edge: "local" keeps the real Host and X-Forwarded-* values (opt-in)', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp("basic", { edge: "local" });
+  });
+  afterAll(() => app.close());
+
+  it("forwards the Host the client used, http and the local port", async () => {
+    const client = await TestClient.connect(`${app.url}/test`);
+    const [connect] = await client.ask<Event[]>({ action: "events" });
+    const h = connect!.headers!;
+    expect(h.Host).toBe(`127.0.0.1:${app.port}`);
+    expect(h["X-Forwarded-Proto"]).toBe("http");
+    expect(h["X-Forwarded-Port"]).toBe(String(app.port));
+    client.ws.close();
   });
 });
