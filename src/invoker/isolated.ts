@@ -190,8 +190,8 @@ export class IsolatedInvoker implements Invoker {
       const message: ToWorker = {
         type: "invoke",
         id,
-        // The worker's own timer must not win the race: the gateway decides.
-        spec: { ...spec, timeoutMs: spec.timeoutMs + 1000 },
+        // The worker's own timer runs late (timeoutGraceMs): the gateway's decides.
+        spec,
         event,
         requestId,
         ...(bindings.body ? { body: bindings.body } : {}),
