@@ -1,7 +1,7 @@
-import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { TestClient } from "../helpers/client.js";
+import { connectRecordingFrames } from "../helpers/frames.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
 const KiB = 1024;
@@ -51,50 +51,6 @@ async function disconnectEventFor(
   } finally {
     await probe.close();
   }
-}
-
-type Frame = { opcode: number; fin: boolean; length: number };
-
-/**
- * A `ws` client that also records the header of every frame the server sends (read from the
- * upgraded socket before `ws` parses it), to check how outbound messages are framed.
- */
-async function connectRecordingFrames(
-  url: string,
-): Promise<{ client: TestClient; frames: Frame[] }> {
-  const frames: Frame[] = [];
-  let pending = Buffer.alloc(0);
-  let skip = 0;
-  const onData = (chunk: Buffer) => {
-    let data = Buffer.concat([pending, chunk]);
-    for (;;) {
-      if (skip > 0) {
-        const n = Math.min(skip, data.length);
-        skip -= n;
-        data = data.subarray(n);
-        if (skip > 0) break;
-      }
-      if (data.length < 2) break;
-      const b0 = data[0]!;
-      const len7 = data[1]! & 0x7f;
-      const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0);
-      if (data.length < headerLength) break;
-      const length =
-        len7 === 126 ? data.readUInt16BE(2) : len7 === 127 ? Number(data.readBigUInt64BE(2)) : len7;
-      frames.push({ opcode: b0 & 0x0f, fin: (b0 & 0x80) !== 0, length });
-      data = data.subarray(headerLength);
-      skip = length;
-    }
-    pending = Buffer.from(data);
-  };
-  const client = await TestClient.connect(url, {
-    // `ws` emits "upgrade" before it starts reading frames from the socket.
-    finishRequest: (request) => {
-      request.on("upgrade", (_res, socket: Socket) => socket.prependListener("data", onData));
-      request.end();
-    },
-  });
-  return { client, frames };
 }
 
 describe("message and frame size, binary frames (basic: AWS default limits)", () => {
