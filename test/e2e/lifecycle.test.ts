@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiIdFor } from "../../src/app/aws-names.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
+import { eventually } from "../helpers/eventually.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
 type Event = {
@@ -142,6 +143,25 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
       disconnectReason: "Client-side close frame status not set",
     });
     await a.close();
+  });
+
+  it("reports a close with a code and no reason as that code and an empty disconnectReason", async () => {
+    // AWS: a browser navigating away closes with 1001 and no reason; $disconnect gets 1001, "".
+    const probe = await TestClient.connect(app.url);
+    for (const code of [4000, 1001, 1000]) {
+      const client = await TestClient.connect(app.url);
+      const [connect] = await client.ask<Event[]>({ action: "events" });
+      const id = connect!.requestContext.connectionId as string;
+      await client.close(code);
+      const mine = await eventually(async () =>
+        (await probe.ask<Event[]>({ action: "disconnects" })).find(
+          (e) => e.requestContext.connectionId === id,
+        ),
+      );
+      expect(mine.requestContext.disconnectStatusCode).toBe(code);
+      expect(mine.requestContext).toHaveProperty("disconnectReason", "");
+    }
+    await probe.close();
   });
 
   it("accepts on 2xx and refuses with the status $connect returned", async () => {
