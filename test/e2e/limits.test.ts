@@ -188,6 +188,29 @@ describe("idle timeout and connection lifetime (limits: idle 0.3 s, lifetime 0.6
     expect(await disconnectEventFor(app, id)).toMatchObject({ disconnectStatusCode: 1001 });
   });
 
+  it("counts outbound data frames as activity: PostToConnection keeps a silent client open", async () => {
+    const started = Date.now();
+    const client = await TestClient.connect(app.url);
+    client.send({ action: "whoami" }); // the only frame the client ever sends
+    const id = await client.next();
+    // The server posts every 100 ms for 450 ms; the client stays silent past the 0.3 s idle time.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(client.ws.readyState).toBe(WebSocket.OPEN);
+      await app.gateway.management.send(id, `tick ${i}`);
+      expect(await client.next()).toBe(`tick ${i}`);
+    }
+    const info = await app.gateway.management.info(id);
+    expect(info.lastActiveAt.getTime()).toBeGreaterThan(started + 300);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    // It lived past 0.3 s of client silence; the 0.6 s lifetime ends it.
+    const { code } = await client.closed;
+    expect(code).toBe(1001);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(580);
+    expect(await disconnectEventFor(app, id)).toMatchObject({ disconnectStatusCode: 1001 });
+  });
+
   it("does not count pings as activity", async () => {
     const started = Date.now();
     const client = await TestClient.connect(app.url);

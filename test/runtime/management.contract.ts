@@ -101,7 +101,7 @@ export function managementContract(make: MakeManagement): void {
     await expectGone(management.disconnect(connectionId), connectionId);
   });
 
-  it("info tells connectedAt (as $connect saw it), lastActiveAt and the identity", async () => {
+  it("info tells connectedAt (as $connect saw it), the identity, and lastActiveAt moved by data in and out", async () => {
     const client = await TestClient.connect(app.url, {
       headers: { "User-Agent": "contract-agent/1.0" },
     });
@@ -118,6 +118,13 @@ export function managementContract(make: MakeManagement): void {
     const later = await management.info(connect.connectionId);
     expect(later.connectedAt.getTime()).toBe(connect.connectedAt);
     expect(later.lastActiveAt.getTime()).toBeGreaterThanOrEqual(before);
+    // So does data sent to the client with no frame from it (AWS's idle timer counts both ways).
+    await new Promise((r) => setTimeout(r, 20));
+    const beforeSend = Date.now();
+    await management.send(connect.connectionId, "outbound only");
+    expect(await client.next()).toBe("outbound only");
+    const afterSend = await management.info(connect.connectionId);
+    expect(afterSend.lastActiveAt.getTime()).toBeGreaterThanOrEqual(beforeSend);
     await client.close();
 
     // Without a User-Agent header, the identity has none.
