@@ -192,7 +192,13 @@ describe("switchboard dev examples/chat --port 0 --json", () => {
       expect(events).toContain(event);
     for (const entry of entries) {
       expect(entry.time).toMatch(/^\d{4}-\d{2}-\d{2}T.+Z$/);
-      expect(["info", "error"]).toContain(entry.level);
+      // "error" exactly for failures: error events and invocations that did not end "ok".
+      const failure =
+        entry.event === "error" || (entry.event === "invoke" && entry.outcome !== "ok");
+      expect({ event: entry.event, level: entry.level }).toEqual({
+        event: entry.event,
+        level: failure ? "error" : "info",
+      });
     }
     const connects = entries.filter((e) => e.event === "connect");
     expect(connects.map((e) => e.status)).toEqual(expect.arrayContaining([101, 403, 400]));

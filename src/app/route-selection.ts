@@ -134,11 +134,24 @@ export function stringifySelected(value: unknown): string {
   return String(value);
 }
 
+/**
+ * One step of a path into parsed JSON: only JSON's own members. A string, number or boolean has
+ * none (`"text".length` is not in the body), and neither has anything an object inherits
+ * (`constructor`, `toString`), so those select `""` like any missing path.
+ */
+function member(value: unknown, segment: PathSegment): unknown {
+  if (value === null || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) return typeof segment === "number" ? value[segment] : undefined;
+  return Object.hasOwn(value, segment)
+    ? (value as Record<string | number, unknown>)[segment]
+    : undefined;
+}
+
 function lookup(body: unknown, path: PathSegment[]): unknown {
   let current = body;
   for (const segment of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string | number, unknown>)[segment];
+    current = member(current, segment);
+    if (current === undefined) return undefined;
   }
   return current;
 }
@@ -151,10 +164,7 @@ export function compileRouteSelection(expression: string): RouteSelector {
     const path = only.path;
     if (path.length === 1) {
       const key = path[0] as string | number;
-      return (body) =>
-        body !== null && typeof body === "object"
-          ? stringifySelected((body as Record<string | number, unknown>)[key])
-          : "";
+      return (body) => stringifySelected(member(body, key));
     }
     return (body) => stringifySelected(lookup(body, path));
   }

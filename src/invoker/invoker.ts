@@ -13,7 +13,7 @@ export interface FunctionSpec {
   functionName: string;
   timeoutMs: number;
   memoryMb: number;
-  /** The function's own environment (app's, then the route's); isolated invokers apply it. */
+  /** The function's own environment (app's, then the route's), applied before it runs. */
   environment: Record<string, string>;
 }
 
@@ -56,11 +56,21 @@ export function functionSpecFor(app: App, route: Route): FunctionSpec {
   };
 }
 
-/** The function whose name process.env holds (each write to process.env is a call into C++). */
-let envFunction = { name: "", memoryMb: 0 };
+/** The function whose environment process.env holds (each write to process.env is a call into C++). */
+let envFunction: FunctionSpec | undefined;
 function setFunctionEnv(fn: FunctionSpec): void {
-  if (envFunction.name === fn.functionName && envFunction.memoryMb === fn.memoryMb) return;
-  envFunction = { name: fn.functionName, memoryMb: fn.memoryMb };
+  if (envFunction === fn) return;
+  if (
+    envFunction?.functionName === fn.functionName &&
+    envFunction.memoryMb === fn.memoryMb &&
+    envFunction.environment === fn.environment
+  ) {
+    return;
+  }
+  envFunction = fn;
+  // The function's own variables as it starts: where two functions set one differently, each
+  // sees its own value (until another function starts: in process, they share process.env).
+  Object.assign(process.env, fn.environment);
   process.env.AWS_LAMBDA_FUNCTION_NAME = fn.functionName;
   process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(fn.memoryMb);
 }
@@ -77,10 +87,17 @@ export class InProcessInvoker implements Invoker {
   /** Callables already invoked once, by target: the hot path skips a promise hop. */
   readonly #loaded = new WeakMap<HandlerTarget, Callable>();
   readonly #deadlines = new Deadlines();
+  readonly #graceMs: number;
 
-  constructor(loader: ModuleLoader, options: { region?: string } = {}) {
+  /**
+   * @param options.timeoutGraceMs added to each function's timeout before this invoker gives up
+   * on it, while the context still counts down from the timeout itself (the isolated worker uses
+   * this: the gateway's timer must win the race).
+   */
+  constructor(loader: ModuleLoader, options: { region?: string; timeoutGraceMs?: number } = {}) {
     this.#loader = loader;
     this.#region = options.region ?? "us-east-1";
+    this.#graceMs = options.timeoutGraceMs ?? 0;
   }
 
   /** Resolve (once) the function a target names. */
@@ -159,7 +176,7 @@ export class InProcessInvoker implements Invoker {
             ? { kind: "error", error, durationMs: performance.now() - started }
             : { kind: "ok", result, durationMs: performance.now() - started },
         );
-      const deadline = this.#deadlines.add(fn.timeoutMs, () =>
+      const deadline = this.#deadlines.add(fn.timeoutMs + this.#graceMs, () =>
         settle({ kind: "timeout", durationMs: performance.now() - started }),
       );
       // As Lambda sets them. In-process functions share process.env: with invocations of

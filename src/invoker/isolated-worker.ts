@@ -22,7 +22,11 @@ const { cacheDir, region, interceptions } = workerData as {
 };
 // Before any handler loads: the function's calls to its API's and DynamoDB's hosts go local.
 if (interceptions?.length) addInterceptions(interceptions);
-const invoker = new InProcessInvoker(new ModuleLoader({ cacheDir }), { region });
+// The gateway's own timer decides timeouts (it terminates this worker); this one is a backstop.
+const invoker = new InProcessInvoker(new ModuleLoader({ cacheDir }), {
+  region,
+  timeoutGraceMs: 1000,
+});
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextCall = 0;
 

@@ -45,6 +45,13 @@ interface Slot {
   current?: { id: number; done: (outcome: SerializedOutcome) => void };
 }
 
+/**
+ * How long a retired invoker keeps its idle warm workers after its last invocation: messages
+ * queued on its generation reach it a few microtasks (or one schema build) after the one ahead
+ * of them, and should run on the warm workers, i.e. on the code they were selected with.
+ */
+const RETIRED_GRACE_MS = 1000;
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 let workerEntry: Promise<string> | undefined;
 
@@ -103,6 +110,8 @@ export class IsolatedInvoker implements Invoker {
   #disposed = false;
   #retiring = false;
   #inFlight = 0;
+  /** Releases a retired invoker's workers once it has been idle for RETIRED_GRACE_MS. */
+  #freeTimer: NodeJS.Timeout | undefined;
 
   constructor(schemaLoader: ModuleLoader, options: IsolatedInvokerOptions) {
     this.#options = {
@@ -127,6 +136,7 @@ export class IsolatedInvoker implements Invoker {
     requestId: string,
   ): Promise<InvokeOutcome> {
     this.#inFlight += 1;
+    clearTimeout(this.#freeTimer);
     try {
       return await this.#invoke(spec, event, bindings, requestId);
     } finally {
@@ -144,7 +154,8 @@ export class IsolatedInvoker implements Invoker {
 
   /**
    * A newer generation replaced this one (hot reload). Messages already queued on it still run
-   * here, on the code they were selected with; its workers are released whenever it is idle.
+   * here, on the code they were selected with (its warm workers); its workers are released once
+   * it has had no invocation for a second.
    */
   retire(): void {
     this.#retiring = true;
@@ -153,9 +164,14 @@ export class IsolatedInvoker implements Invoker {
 
   #freeIfRetired(): void {
     if (!this.#retiring || this.#inFlight > 0) return;
-    const idle = [...this.#pools.values()].flat();
-    this.#pools.clear();
-    for (const slot of idle) void slot.worker.terminate();
+    clearTimeout(this.#freeTimer);
+    this.#freeTimer = setTimeout(() => {
+      if (this.#inFlight > 0) return;
+      const idle = [...this.#pools.values()].flat();
+      this.#pools.clear();
+      for (const slot of idle) void slot.worker.terminate();
+    }, RETIRED_GRACE_MS);
+    this.#freeTimer.unref();
   }
 
   async #invoke(
@@ -190,8 +206,8 @@ export class IsolatedInvoker implements Invoker {
       const message: ToWorker = {
         type: "invoke",
         id,
-        // The worker's own timer must not win the race: the gateway decides.
-        spec: { ...spec, timeoutMs: spec.timeoutMs + 1000 },
+        // The worker's own timer runs late (timeoutGraceMs): the gateway's decides.
+        spec,
         event,
         requestId,
         ...(bindings.body ? { body: bindings.body } : {}),
@@ -210,6 +226,7 @@ export class IsolatedInvoker implements Invoker {
 
   async dispose(): Promise<void> {
     this.#disposed = true;
+    clearTimeout(this.#freeTimer);
     const all = [...this.#pools.values()].flat();
     this.#pools.clear();
     await Promise.all(all.map((slot) => slot.worker.terminate()));

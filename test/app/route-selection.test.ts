@@ -51,6 +51,25 @@ describe("route selection", () => {
     expect(select("$request.body.a.b", { a: { b: false } })).toBe("false");
   });
 
+  it("selects an empty string for a path that walks into a string, number or boolean", () => {
+    // JSON strings have no members: not "4" (what JavaScript's "text".length would give).
+    expect(select("$request.body.message.length", { message: "text" })).toBe("");
+    expect(select("$request.body.message[0]", { message: "text" })).toBe("");
+    expect(select("$request.body.n.toFixed", { n: 5 })).toBe("");
+    expect(select("$request.body.flag.valueOf", { flag: true })).toBe("");
+    expect(select("${request.body.message.length}/x", { message: "text" })).toBe("/x");
+  });
+
+  it("selects only the body's own members, never what JavaScript objects inherit", () => {
+    expect(select("$request.body.constructor", {})).toBe("");
+    expect(select("$request.body.toString", { action: "a" })).toBe("");
+    expect(select("$request.body.a.hasOwnProperty", { a: {} })).toBe("");
+    expect(select("$request.body.__proto__", {})).toBe("");
+    expect(select("$request.body.items.length", { items: ["a", "b"] })).toBe("");
+    expect(select("$request.body.items[1]", { items: ["a", "b"] })).toBe("b");
+    expect(select("$request.body['0']", { "0": "zero" })).toBe("zero");
+  });
+
   it("selects an empty string when the body is not a JSON object", () => {
     expect(select("$request.body.action", undefined)).toBe("");
     expect(select("$request.body.action", "hello")).toBe("");

@@ -64,6 +64,31 @@ describe("REQUEST authorizer on $connect (switchboard.yaml)", () => {
     expect(JSON.parse(refused.body)).toEqual({ message: "Forbidden" });
   });
 
+  it("evaluates the whole policy: an explicit Deny wins over an Allow, whatever the order", async () => {
+    const before = await stats();
+    for (const token of [
+      "policy-allow-then-deny",
+      "policy-wildcard-deny",
+      "policy-allow-elsewhere",
+    ]) {
+      const refused = await refusedStatus(url("lobby"), { headers: { Authorization: token } });
+      expect({ token, status: refused.status }).toEqual({ token, status: 403 });
+      expect(JSON.parse(refused.body)).toEqual({ message: "Forbidden" });
+    }
+    // A Deny of another route leaves $connect allowed; one Statement object is a list of one.
+    for (const token of ["policy-deny-elsewhere", "policy-single-statement"]) {
+      const client = await connect(token);
+      expect(
+        await client.ask<{ authorizer: { principalId: string } }>({ action: "whoami" }),
+      ).toMatchObject({ authorizer: { principalId: token } });
+      await client.close();
+    }
+    // The refused handshakes never reached $connect: only the two allowed ones (and stats').
+    const after = await stats();
+    expect(after.calls).toBe(before.calls + 3 + 2 + 1);
+    expect(after.connects.length).toBe(before.connects.length + 2 + 1);
+  });
+
   it("gives the authorizer the AWS REQUEST event", async () => {
     const client = await TestClient.connect(`${app.url}/test?room=blue&x=1`, {
       headers: { Authorization: "allow-eve" },

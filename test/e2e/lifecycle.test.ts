@@ -1,7 +1,11 @@
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiIdFor } from "../../src/app/aws-names.js";
+import { isGone } from "../../src/runtime/management.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
-import { type RunningApp, startApp } from "../helpers/server.js";
+import { eventually } from "../helpers/eventually.js";
+import { type RunningApp, startApp, tmpdir } from "../helpers/server.js";
 
 type Event = {
   headers?: Record<string, string>;
@@ -146,6 +150,25 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
     await a.close();
   });
 
+  it("reports a close with a code and no reason as that code and an empty disconnectReason", async () => {
+    // AWS: a browser navigating away closes with 1001 and no reason; $disconnect gets 1001, "".
+    const probe = await TestClient.connect(app.url);
+    for (const code of [4000, 1001, 1000]) {
+      const client = await TestClient.connect(app.url);
+      const [connect] = await client.ask<Event[]>({ action: "events" });
+      const id = connect!.requestContext.connectionId as string;
+      await client.close(code);
+      const mine = await eventually(async () =>
+        (await probe.ask<Event[]>({ action: "disconnects" })).find(
+          (e) => e.requestContext.connectionId === id,
+        ),
+      );
+      expect(mine.requestContext.disconnectStatusCode).toBe(code);
+      expect(mine.requestContext).toHaveProperty("disconnectReason", "");
+    }
+    await probe.close();
+  });
+
   it("accepts on 2xx and refuses with the status $connect returned", async () => {
     expect((await refusedStatus(`${app.url}?status=401`)).status).toBe(401);
     expect((await refusedStatus(`${app.url}?status=301`)).status).toBe(301);
@@ -162,14 +185,54 @@ describe("connection lifecycle (real ws clients against switchboard dev)", () =>
   });
 
   it("holds the handshake until $connect returns; the connection cannot be posted to before", async () => {
+    const idfile = path.join(tmpdir(), `sb-held-${process.pid}-${Date.now()}`);
     const started = Date.now();
-    const client = await TestClient.connect(`${app.url}?wait=200`);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    await client.close();
+    let opened = false;
+    const connecting = TestClient.connect(
+      `${app.url}?wait=300&idfile=${encodeURIComponent(idfile)}`,
+    ).then((client) => {
+      opened = true;
+      return client;
+    });
+    try {
+      // $connect is running: it has written the connection id and still waits.
+      const id = await eventually(() => readFile(idfile, "utf8").catch(() => undefined));
+      expect(opened).toBe(false);
+      const early = await app.gateway.management.send(id, "too early").then(
+        () => "sent",
+        (error: unknown) => (isGone(error) ? "gone" : String(error)),
+      );
+      expect(early).toBe("gone");
+      expect(opened).toBe(false);
+      // The 101 comes only once $connect has returned, and then the connection takes data.
+      const client = await connecting;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      await app.gateway.management.send(id, "now");
+      expect(await client.next()).toBe("now");
+      expect(client.received).toEqual([]); // "too early" was never delivered
+      await client.close();
+    } finally {
+      await rm(idfile, { force: true });
+    }
   });
 
   it("gives the Lambda context: function name, request id, remaining time", async () => {
     const client = await TestClient.connect(app.url);
+    const sent = Date.now();
+    const context = await client.ask<Record<string, unknown>>({ action: "context" });
+    expect(context).toMatchObject({
+      functionName: "basic-test-context",
+      envName: "basic-test-context",
+      memoryLimitInMB: "512",
+    });
+    // A request id per invocation.
+    expect(context.awsRequestId).toEqual(expect.any(String));
+    const again = await client.ask<Record<string, unknown>>({ action: "context" });
+    expect(again.awsRequestId).not.toBe(context.awsRequestId);
+    // Counted down from the route's 2 s timeout.
+    expect(context.remaining as number).toBeLessThanOrEqual(2000);
+    expect(context.remaining as number).toBeGreaterThan(2000 - (Date.now() - sent) - 50);
+    // Callback-style handlers get the same context (the callback route reports the id's length).
     client.send({ action: "callback" });
     expect(await client.next()).toBe("cb:16");
     await client.close();

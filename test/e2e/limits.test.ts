@@ -1,7 +1,7 @@
-import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { TestClient } from "../helpers/client.js";
+import { connectRecordingFrames } from "../helpers/frames.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
 const KiB = 1024;
@@ -51,50 +51,6 @@ async function disconnectEventFor(
   } finally {
     await probe.close();
   }
-}
-
-type Frame = { opcode: number; fin: boolean; length: number };
-
-/**
- * A `ws` client that also records the header of every frame the server sends (read from the
- * upgraded socket before `ws` parses it), to check how outbound messages are framed.
- */
-async function connectRecordingFrames(
-  url: string,
-): Promise<{ client: TestClient; frames: Frame[] }> {
-  const frames: Frame[] = [];
-  let pending = Buffer.alloc(0);
-  let skip = 0;
-  const onData = (chunk: Buffer) => {
-    let data = Buffer.concat([pending, chunk]);
-    for (;;) {
-      if (skip > 0) {
-        const n = Math.min(skip, data.length);
-        skip -= n;
-        data = data.subarray(n);
-        if (skip > 0) break;
-      }
-      if (data.length < 2) break;
-      const b0 = data[0]!;
-      const len7 = data[1]! & 0x7f;
-      const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0);
-      if (data.length < headerLength) break;
-      const length =
-        len7 === 126 ? data.readUInt16BE(2) : len7 === 127 ? Number(data.readBigUInt64BE(2)) : len7;
-      frames.push({ opcode: b0 & 0x0f, fin: (b0 & 0x80) !== 0, length });
-      data = data.subarray(headerLength);
-      skip = length;
-    }
-    pending = Buffer.from(data);
-  };
-  const client = await TestClient.connect(url, {
-    // `ws` emits "upgrade" before it starts reading frames from the socket.
-    finishRequest: (request) => {
-      request.on("upgrade", (_res, socket: Socket) => socket.prependListener("data", onData));
-      request.end();
-    },
-  });
-  return { client, frames };
 }
 
 describe("message and frame size, binary frames (basic: AWS default limits)", () => {
@@ -229,6 +185,29 @@ describe("idle timeout and connection lifetime (limits: idle 0.3 s, lifetime 0.6
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
     expect(Date.now() - started).toBeGreaterThan(400);
     expect((await client.closed).code).toBe(1001);
+    expect(await disconnectEventFor(app, id)).toMatchObject({ disconnectStatusCode: 1001 });
+  });
+
+  it("counts outbound data frames as activity: PostToConnection keeps a silent client open", async () => {
+    const started = Date.now();
+    const client = await TestClient.connect(app.url);
+    client.send({ action: "whoami" }); // the only frame the client ever sends
+    const id = await client.next();
+    // The server posts every 100 ms for 450 ms; the client stays silent past the 0.3 s idle time.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(client.ws.readyState).toBe(WebSocket.OPEN);
+      await app.gateway.management.send(id, `tick ${i}`);
+      expect(await client.next()).toBe(`tick ${i}`);
+    }
+    const info = await app.gateway.management.info(id);
+    expect(info.lastActiveAt.getTime()).toBeGreaterThan(started + 300);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    // It lived past 0.3 s of client silence; the 0.6 s lifetime ends it.
+    const { code } = await client.closed;
+    expect(code).toBe(1001);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(580);
     expect(await disconnectEventFor(app, id)).toMatchObject({ disconnectStatusCode: 1001 });
   });
 
