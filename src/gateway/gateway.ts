@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -340,8 +341,10 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   /** Bytes in, as text frames of at most the frame limit (AWS splits @connections data at 32 KiB). */
   #sendFrames(conn: Connection, data: string | Uint8Array): void {
     const limit = this.#generation.app.limits.frameBytes;
+    // Bytes that are not UTF-8 go as a binary message: as text the client must fail the connection (1007).
+    const binary = typeof data !== "string" && !isUtf8(data);
     if ((typeof data === "string" ? data.length * 3 : data.byteLength) <= limit) {
-      conn.send(data);
+      conn.send(data, true, binary);
       return;
     }
     const bytes =
@@ -349,12 +352,12 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         ? Buffer.from(data)
         : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.length <= limit) {
-      conn.send(bytes);
+      conn.send(bytes, true, binary);
       return;
     }
     for (let offset = 0; offset < bytes.length; offset += limit) {
       const end = Math.min(offset + limit, bytes.length);
-      conn.send(bytes.subarray(offset, end), end === bytes.length);
+      conn.send(bytes.subarray(offset, end), end === bytes.length, binary);
     }
   }
 
