@@ -102,6 +102,10 @@ export function createProgram(): Command {
       "--redis <url>",
       "Redis as the shared engine: connection table + cluster with every gateway on it (redis://127.0.0.1:6379)",
     )
+    .option(
+      "--allowed-hosts <names>",
+      "host names answered besides IPs and localhost, comma-separated (.example.com: with subdomains; 'all': any)",
+    )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
     .action(async (target: string, opts) => {
@@ -118,6 +122,17 @@ export function createProgram(): Command {
           isolate: opts.isolate === true,
           ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
           ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
+          ...(typeof opts.allowedHosts === "string"
+            ? {
+                allowedHosts:
+                  opts.allowedHosts.trim() === "all"
+                    ? (true as const)
+                    : opts.allowedHosts
+                        .split(",")
+                        .map((h: string) => h.trim())
+                        .filter(Boolean),
+              }
+            : {}),
           ...(opts.static === false
             ? { staticDir: false as const }
             : typeof opts.static === "string"

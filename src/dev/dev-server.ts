@@ -56,6 +56,12 @@ export interface DevServerOptions {
    * restarts and is shared with every process that opens the same key prefix.
    */
   redis?: RedisTableOptions;
+  /**
+   * `Host` names the server answers besides IP addresses, `localhost` and `*.localhost`
+   * (DNS rebinding protection, as Vite's `server.allowedHosts`); `.example.com` allows the
+   * domain and its subdomains; `true` answers any (not recommended). Default: none.
+   */
+  allowedHosts?: readonly string[] | true;
 }
 
 export type ReloadReport =
@@ -233,6 +239,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.region !== undefined ? { region: options.region } : {}),
         ...(redisTable ? { connections: redisTable.store } : {}),
         fallbackRequest,
+        // Always on in dev, whatever the bind address: the handlers hold the developer's credentials.
+        allowedHosts: options.allowedHosts ?? [],
       });
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
       server.#redisTable = redisTable;

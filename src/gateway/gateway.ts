@@ -45,6 +45,7 @@ import {
 } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
 import type { GatewayEventMap } from "./gateway-events.js";
+import { type AllowedHosts, HostCheck } from "./host-check.js";
 import { newId } from "./ids.js";
 import { handleManagementRequest } from "./management-http.js";
 
@@ -62,6 +63,12 @@ export interface GatewayOptions {
   accountId?: string;
   /** Extra HTTP handling (static files) for requests that are neither WebSocket nor `@connections`. */
   fallbackRequest?: (req: IncomingMessage, res: import("node:http").ServerResponse) => boolean;
+  /**
+   * `Host` names answered (DNS rebinding protection; see `host-check.ts`): a list (IP
+   * addresses, `localhost` and `*.localhost` always pass; `.example.com` allows subdomains), or
+   * `true` for any. Default: loopback names only while listening on loopback, any otherwise.
+   */
+  allowedHosts?: AllowedHosts;
 }
 
 /** Everything derived from one version of the app; swapped whole on hot reload. */
@@ -187,13 +194,19 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
       });
     this.#plainBindings = { management: this, connections: this.connections };
     this.#generation = this.#compile(options.app, options.invoker);
+    const hosts = new HostCheck(options.allowedHosts, () => {
+      const address = this.server.address();
+      return typeof address === "object" && address ? address.address : undefined;
+    });
     this.server = createServer({ keepAlive: true }, (req, res) => {
+      if (hosts.refuseRequest(req, res)) return;
       if (handleManagementRequest(this, req, res)) return;
       if (options.fallbackRequest?.(req, res)) return;
       this.#answerPlainRequest(req, res);
     });
     this.server.on("upgrade", (req, socket, head) => {
       socket.on("error", () => undefined);
+      if (hosts.refuseUpgrade(req, socket)) return;
       this.#upgrade(req, socket, head).catch((error: unknown) => {
         socket.destroy();
         this.#report({ message: `upgrade failed: ${String(error)}`, error });
