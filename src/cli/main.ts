@@ -106,10 +106,25 @@ export function createProgram(): Command {
       "--allowed-hosts <names>",
       "host names answered besides IPs and localhost, comma-separated (.example.com: with subdomains; 'all': any)",
     )
+    .option(
+      "--shutdown-timeout <seconds>",
+      "on Ctrl-C/SIGTERM, wait at most this long for queued messages and $disconnect (a second signal stops at once)",
+      (v) => Number.parseFloat(v),
+      5,
+    )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
     .action(async (target: string, opts) => {
       const mode: LogMode = opts.quiet ? "quiet" : opts.json ? "json" : "pretty";
+      const shutdownSeconds = Number(opts.shutdownTimeout);
+      if (!Number.isFinite(shutdownSeconds) || shutdownSeconds < 0) {
+        process.stderr.write(
+          `switchboard: --shutdown-timeout expects a number of seconds (0 or more), found ${JSON.stringify(String(opts.shutdownTimeout))}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const shutdownMs = Math.round(shutdownSeconds * 1000);
       process.setSourceMapsEnabled(true);
       let server: Awaited<ReturnType<typeof DevServer.start>>;
       try {
@@ -120,6 +135,7 @@ export function createProgram(): Command {
           ...(opts.stage ? { stage: opts.stage } : {}),
           watch: opts.watch,
           isolate: opts.isolate === true,
+          shutdownTimeoutMs: shutdownMs,
           ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
           ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
           ...(typeof opts.allowedHosts === "string"
@@ -202,11 +218,24 @@ export function createProgram(): Command {
           printError(report.error);
         }
       });
+      let stopping = false;
       const stop = () => {
-        void server.close().then(() => process.exit(0));
+        // A second Ctrl-C does not wait.
+        if (stopping) process.exit(130);
+        stopping = true;
+        // Backstop past the gateway's own bound (1 s for clients to answer the close, then the
+        // local DynamoDB, Redis and workers): the process ends whatever still hangs.
+        setTimeout(() => process.exit(1), shutdownMs + 3000).unref();
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            printError(error);
+            process.exit(1);
+          },
+        );
       };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
     });
 
   program

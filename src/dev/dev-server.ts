@@ -62,6 +62,11 @@ export interface DevServerOptions {
    * domain and its subdomains; `true` answers any (not recommended). Default: none.
    */
   allowedHosts?: readonly string[] | true;
+  /**
+   * How long `close()` waits for queued messages and `$disconnect` handlers before dropping
+   * what has not started (see `GatewayOptions.shutdownTimeoutMs`). Default 5000 ms.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 export type ReloadReport =
@@ -241,6 +246,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         fallbackRequest,
         // Always on in dev, whatever the bind address: the handlers hold the developer's credentials.
         allowedHosts: options.allowedHosts ?? [],
+        ...(options.shutdownTimeoutMs !== undefined
+          ? { shutdownTimeoutMs: options.shutdownTimeoutMs }
+          : {}),
       });
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
       server.#redisTable = redisTable;

@@ -69,6 +69,12 @@ export interface GatewayOptions {
    * `true` for any. Default: loopback names only while listening on loopback, any otherwise.
    */
   allowedHosts?: AllowedHosts;
+  /**
+   * How long {@link Gateway.close} waits for queued work (messages behind a slow handler,
+   * `$disconnect`) before it drops what has not started; default 5000 ms. AWS has no
+   * equivalent (a deployed API does not stop); the bound keeps a restart prompt.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Everything derived from one version of the app; swapped whole on hot reload. */
@@ -176,6 +182,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   readonly #options: GatewayOptions;
   #generation: Generation;
   #closing = false;
+  /** Past the shutdown deadline: queued work that has not started is dropped. */
+  #abandoned = false;
   /** Tails of closed connections whose queued work ($disconnect included) is still running. */
   readonly #settling = new Set<Promise<void>>();
   readonly #plainBindings: RuntimeBindings;
@@ -256,9 +264,22 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     if (previous.wss !== this.#generation.wss) previous.wss.close();
   }
 
-  /** Close every connection (1001 Going away, as a service restart) and stop listening. */
+  /**
+   * Close every connection (1001 Going away, as a service restart) and stop listening, within
+   * `shutdownTimeoutMs` (+1 s for clients to answer the close): queued work still running then
+   * is abandoned (reported as an `error` event) and what has not started is dropped.
+   */
   async close(): Promise<void> {
     this.#closing = true;
+    const deadline = Date.now() + (this.#options.shutdownTimeoutMs ?? 5000);
+    const until = <T>(work: Promise<T>) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        void work.finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     const drained = [...this.#open.values()].map(
       (conn) =>
         new Promise<void>((resolve) => {
@@ -272,11 +293,19 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         }),
     );
     await Promise.all(drained);
-    // $disconnect handlers of every closed connection (queued behind their messages) finish first.
-    await Promise.all([...this.#settling]);
+    // $disconnect handlers of every closed connection (queued behind their messages) finish
+    // first, up to the deadline; then nothing queued starts any more.
+    await until(Promise.all([...this.#settling]));
+    this.#abandoned = true;
+    if (this.#settling.size > 0) {
+      this.#report({
+        message: `shutdown: gave up waiting for the queued work of ${this.#settling.size} connection(s)`,
+      });
+    }
     this.#generation.wss.close();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
+    await until(closed);
   }
 
   // ---- Management (in-process; the HTTP API calls these too) ----
@@ -693,6 +722,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     text: string,
     parsed: unknown,
   ): Promise<void> {
+    if (this.#abandoned) return;
     const event = buildMessageEvent(conn.facts, route?.key ?? "", text, Date.now());
     const rc = event.requestContext;
     if (!route) {
@@ -822,7 +852,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     reason: string,
   ): Promise<void> {
     const route = gen.disconnectRoute;
-    if (!route) return;
+    if (!route || this.#abandoned) return;
     const event = buildDisconnectEvent(facts, code, reason, Date.now());
     const spec = gen.specs.get(route) ?? functionSpecFor(gen.app, route);
     const outcome = await gen.invoker.invoke(
