@@ -172,10 +172,17 @@ export function createProgram(): Command {
             data: server.tables.dataDir ?? "memory",
           }
         : undefined;
+      // Faults a handler leaves behind are contained either way; only --isolate survives a
+      // synchronous infinite loop (it blocks the one thread in-process mode has).
+      const invoker = opts.isolate === true ? "isolated" : "in-process";
+      const note =
+        invoker === "in-process"
+          ? "handlers run in this process: a synchronous infinite loop in one stalls the gateway; --isolate runs each function in worker threads"
+          : undefined;
       if (mode === "json") {
         // Every stdout line is JSON in this mode, so the output can be piped to jq.
         process.stdout.write(
-          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key) })}\n`,
+          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key), invoker, ...(note ? { note } : {}) })}\n`,
         );
       } else {
         if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
@@ -193,6 +200,9 @@ export function createProgram(): Command {
                   `  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`,
                 ]
               : []),
+            invoker === "in-process"
+              ? "  handlers:     in this process (a synchronous infinite loop stalls the gateway: use --isolate)"
+              : "  handlers:     in worker threads (--isolate)",
             ...(server.redisTable && typeof opts.redis === "string"
               ? [
                   `  redis:        ${redactRedisUrl(opts.redis)} (connection table and cluster; keys ${server.redisTable.keyPrefix}*)`,

@@ -17,6 +17,7 @@ import {
 } from "../app/served-environment.js";
 import { openRedisTable, type RedisTable, type RedisTableOptions } from "../cluster/redis-table.js";
 import { Gateway } from "../gateway/gateway.js";
+import { containHandlerFaults } from "../invoker/fault-containment.js";
 import {
   addInterceptions,
   devInterceptions,
@@ -156,6 +157,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #tables: LocalTables | undefined;
   #redisTable: RedisTable | undefined;
   #removeInterceptions: (() => void) | undefined;
+  /** Removes the process-level fault handlers (in-process mode) on close. */
+  #releaseFaults: (() => void) | undefined;
   /** Variables this server put in `process.env` (in-process mode), removed again on close. */
   readonly #ownEnvironment: Record<string, string> = {};
 
@@ -258,6 +261,14 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         );
       }
       const address = await gateway.listen();
+      if (!options.isolate) {
+        // A handler's unhandled rejection, timer throw or process.exit() fails its invocation,
+        // not the gateway (while it serves; removed on close).
+        const reporting = gateway;
+        server.#releaseFaults = containHandlerFaults((message, error) => {
+          if (reporting.listenerCount("error") > 0) reporting.emit("error", { message, error });
+        });
+      }
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
       server.#served = {
         host: address.host,
@@ -423,6 +434,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     await this.#watcher?.close();
     await this.#reloading?.catch(() => undefined);
     await this.gateway.close();
+    this.#releaseFaults?.();
     await this.#invoker.dispose?.();
     await this.#loader.dispose();
     await this.#tables?.close();

@@ -19,7 +19,11 @@ export interface DevProcess {
  * Start `node bin/switchboard.js dev <target> --port 0 --json --no-watch <extra>` and wait for
  * its listening line. For scenarios a vitest worker cannot host (process-level faults, signals).
  */
-export function startDevProcess(target: string, extra: string[] = []): Promise<DevProcess> {
+export function startDevProcess(
+  target: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<DevProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -32,7 +36,7 @@ export function startDevProcess(target: string, extra: string[] = []): Promise<D
       "--no-watch",
       ...extra,
     ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
   );
   let stdout = "";
   let stderr = "";
