@@ -26,8 +26,8 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * The file a URL path names under `root`, or undefined when it cannot be one: not decodable,
- * a NUL byte, a backslash (a separator on Windows, never in a file name we serve), a `.` or
- * `..` segment (after decoding: `%2e%2e`), an encoded `/`, or too long.
+ * a NUL byte, a backslash (a separator on Windows, never in a file name we serve), a segment
+ * that starts with `.` (`.`, `..`, `%2e%2e`, dot files), an encoded `/`, or too long.
  */
 function candidate(root: string, rawPath: string): string | undefined {
   if (rawPath.length > MAX_PATH) return undefined;
@@ -40,7 +40,8 @@ function candidate(root: string, rawPath: string): string | undefined {
     } catch {
       return undefined; // malformed percent-encoding: not a file of ours (the gateway answers 403)
     }
-    if (text === "." || text === ".." || /[\0\\/]/.test(text)) return undefined;
+    // Dot files and folders (`.env`, `.git/`, `..`) are never served, as serve-static's default.
+    if (text.startsWith(".") || /[\0\\/]/.test(text)) return undefined;
     decoded.push(text);
   }
   // A trailing slash names the folder's index page.

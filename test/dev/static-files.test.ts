@@ -35,6 +35,7 @@ describe("static files: every request answers, nothing outside the folder is ser
     await mkdir(path.join(pub, "withindex"), { recursive: true });
     await writeFile(path.join(pub, "index.html"), "<h1>page</h1>");
     await writeFile(path.join(pub, "hello.txt"), "hello");
+    await writeFile(path.join(pub, ".env"), "SECRET=1");
     await writeFile(path.join(pub, "withindex", "index.html"), "inner");
     await writeFile(path.join(base, "outside.txt"), "SECRET");
     await symlink("../outside.txt", path.join(pub, "leak"));
@@ -69,6 +70,8 @@ describe("static files: every request answers, nothing outside the folder is ser
     ["/zero", "/zero"],
     ["/fifo", "/fifo"],
     ["/missing", "/missing"],
+    ["/.env", "/.env"],
+    ["/%2eenv", "/%2eenv"],
   ])("GET %s answers 4xx and the server keeps serving", async (_label, pathname) => {
     const answer = await rawRequest(app.port, pathname);
     expect(answer.status).toBeGreaterThanOrEqual(400);
