@@ -1,6 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { startDevProcess } from "../helpers/dev-process.js";
 import { eventually } from "../helpers/eventually.js";
 import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
@@ -127,5 +128,24 @@ describe("allowedHosts: true answers any host", () => {
 
   it("serves a foreign Host", async () => {
     expect(await handshake(app.url, { Host: "anything.example" })).toBe(101);
+  });
+});
+
+describe("switchboard dev --allowed-hosts", () => {
+  it("answers the names given and refuses others", async () => {
+    const dev = await startDevProcess(`${FIXTURES}/basic`, [
+      "--allowed-hosts",
+      "devbox.test, .team.test",
+    ]);
+    try {
+      const port = Number(new URL(dev.http).port);
+      expect((await send(port, "GET", "/", { Host: "devbox.test" })).status).toBe(426);
+      expect((await send(port, "GET", "/", { Host: "x.team.test:8080" })).status).toBe(426);
+      const refused = await send(port, "GET", "/", { Host: "evil.example" });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toContain("--allowed-hosts");
+    } finally {
+      dev.kill();
+    }
   });
 });
