@@ -22,9 +22,13 @@ export interface InvocationScope {
 
 const scopes = new AsyncLocalStorage<InvocationScope>();
 
-/** Run `fn` (a handler call, a module load) so that faults it leaves behind are `scope`'s. */
+/**
+ * Run `fn` (a handler call, a module load) so that faults it leaves behind are `scope`'s.
+ * Only while containment is installed: a scope makes Node track every promise's context
+ * (PromiseHooks), which costs on the message path, and nothing would read it otherwise.
+ */
 export function runInScope<T>(scope: InvocationScope, fn: () => T): T {
-  return scopes.run(scope, fn);
+  return holders > 0 ? scopes.run(scope, fn) : fn();
 }
 
 /** The error Lambda's Node.js runtime reports for an unhandled rejection. */
@@ -135,5 +139,7 @@ export function containHandlerFaults(report?: LateFaultReport): () => void {
     process.off("unhandledRejection", onUnhandledRejection);
     if (originalExit && process.exit === containedExit) process.exit = originalExit;
     originalExit = undefined;
+    // Stop the promise tracking the scopes turned on.
+    scopes.disable();
   };
 }
