@@ -28,6 +28,7 @@ import {
   isUnauthorized,
   policyAllows,
 } from "./authorizer.js";
+import { waitUntil } from "./bounded-wait.js";
 import { Connection } from "./connection.js";
 import {
   badRequestBodyFrame,
@@ -272,14 +273,6 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
   async close(): Promise<void> {
     this.#closing = true;
     const deadline = Date.now() + (this.#options.shutdownTimeoutMs ?? 5000);
-    const until = <T>(work: Promise<T>) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        void work.finally(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
     const drained = [...this.#open.values()].map(
       (conn) =>
         new Promise<void>((resolve) => {
@@ -295,7 +288,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     await Promise.all(drained);
     // $disconnect handlers of every closed connection (queued behind their messages) finish
     // first, up to the deadline; then nothing queued starts any more.
-    await until(Promise.all([...this.#settling]));
+    await waitUntil(Promise.all([...this.#settling]), deadline);
     this.#abandoned = true;
     if (this.#settling.size > 0) {
       this.#report({
@@ -305,7 +298,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
     this.#generation.wss.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
-    await until(closed);
+    await waitUntil(closed, deadline);
   }
 
   // ---- Management (in-process; the HTTP API calls these too) ----
