@@ -3,6 +3,8 @@ import type { App } from "./app/model.js";
 import { openRedisTable, type RedisTable, type RedisTableOptions } from "./cluster/redis-table.js";
 import type { GatewayBounds } from "./gateway/bounds.js";
 import { Gateway } from "./gateway/gateway.js";
+import type { AllowedHosts } from "./gateway/host-check.js";
+import { containHandlerFaults } from "./invoker/fault-containment.js";
 import type { Invoker } from "./invoker/invoker.js";
 
 /** What to serve, and where. */
@@ -26,6 +28,15 @@ export interface ServeOptions {
   edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
   bounds?: Partial<GatewayBounds>;
+  /** `Host` names answered (see `GatewayOptions.allowedHosts`). */
+  allowedHosts?: AllowedHosts;
+  /** How long `close()` waits for work in flight (see `GatewayOptions.shutdownTimeoutMs`). */
+  shutdownTimeoutMs?: number;
+  /**
+   * Contain handler faults (an unhandled rejection, a timer throw, `process.exit()`) to the
+   * invocation they belong to, while serving: for in-process invokers. Default false.
+   */
+  containFaults?: boolean;
   /** HTTP handling for requests that are neither WebSocket nor `@connections` (static files). */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -67,6 +78,10 @@ export async function serve(options: ServeOptions): Promise<Served> {
       ...(options.fallbackRequest ? { fallbackRequest: options.fallbackRequest } : {}),
       ...(options.bounds ? { bounds: options.bounds } : {}),
       ...(options.edge ? { edge: options.edge } : {}),
+      ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
+      ...(options.shutdownTimeoutMs !== undefined
+        ? { shutdownTimeoutMs: options.shutdownTimeoutMs }
+        : {}),
     });
     if (redisTable) {
       gateway.attachRemote(
@@ -76,12 +91,20 @@ export async function serve(options: ServeOptions): Promise<Served> {
       );
     }
     const address = await gateway.listen();
+    // A handler's unhandled rejection, timer throw or process.exit() fails its invocation, not
+    // the gateway (while it serves; released on close).
+    const releaseFaults = options.containFaults
+      ? containHandlerFaults((message, error) => {
+          if (gateway.listenerCount("error") > 0) gateway.emit("error", { message, error });
+        })
+      : undefined;
     return {
       gateway,
       redisTable,
       address,
       async close() {
         await gateway.close();
+        releaseFaults?.();
         await redisTable?.close();
       },
     };

@@ -102,10 +102,29 @@ export function createProgram(): Command {
       "--redis <url>",
       "Redis as the shared engine: connection table + cluster with every gateway on it (redis://127.0.0.1:6379)",
     )
+    .option(
+      "--allowed-hosts <names>",
+      "host names answered besides IPs and localhost, comma-separated (.example.com: with subdomains; 'all': any)",
+    )
+    .option(
+      "--shutdown-timeout <seconds>",
+      "on Ctrl-C/SIGTERM, wait at most this long for queued messages and $disconnect (a second signal stops at once)",
+      (v) => Number.parseFloat(v),
+      5,
+    )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
     .action(async (target: string, opts) => {
       const mode: LogMode = opts.quiet ? "quiet" : opts.json ? "json" : "pretty";
+      const shutdownSeconds = Number(opts.shutdownTimeout);
+      if (!Number.isFinite(shutdownSeconds) || shutdownSeconds < 0) {
+        process.stderr.write(
+          `switchboard: --shutdown-timeout expects a number of seconds (0 or more), found ${JSON.stringify(String(opts.shutdownTimeout))}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const shutdownMs = Math.round(shutdownSeconds * 1000);
       process.setSourceMapsEnabled(true);
       let server: Awaited<ReturnType<typeof DevServer.start>>;
       try {
@@ -116,8 +135,20 @@ export function createProgram(): Command {
           ...(opts.stage ? { stage: opts.stage } : {}),
           watch: opts.watch,
           isolate: opts.isolate === true,
+          shutdownTimeoutMs: shutdownMs,
           ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
           ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
+          ...(typeof opts.allowedHosts === "string"
+            ? {
+                allowedHosts:
+                  opts.allowedHosts.trim() === "all"
+                    ? (true as const)
+                    : opts.allowedHosts
+                        .split(",")
+                        .map((h: string) => h.trim())
+                        .filter(Boolean),
+              }
+            : {}),
           ...(opts.static === false
             ? { staticDir: false as const }
             : typeof opts.static === "string"
@@ -141,10 +172,17 @@ export function createProgram(): Command {
             data: server.tables.dataDir ?? "memory",
           }
         : undefined;
+      // Faults a handler leaves behind are contained either way; only --isolate survives a
+      // synchronous infinite loop (it blocks the one thread in-process mode has).
+      const invoker = opts.isolate === true ? "isolated" : "in-process";
+      const note =
+        invoker === "in-process"
+          ? "handlers run in this process: a synchronous infinite loop in one stalls the gateway; --isolate runs each function in worker threads"
+          : undefined;
       if (mode === "json") {
         // Every stdout line is JSON in this mode, so the output can be piped to jq.
         process.stdout.write(
-          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key) })}\n`,
+          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key), invoker, ...(note ? { note } : {}) })}\n`,
         );
       } else {
         if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
@@ -162,6 +200,9 @@ export function createProgram(): Command {
                   `  page:         ${page} (${path.relative(process.cwd(), server.staticDir) || "."})`,
                 ]
               : []),
+            invoker === "in-process"
+              ? "  handlers:     in this process (a synchronous infinite loop stalls the gateway: use --isolate)"
+              : "  handlers:     in worker threads (--isolate)",
             ...(server.redisTable && typeof opts.redis === "string"
               ? [
                   `  redis:        ${redactRedisUrl(opts.redis)} (connection table and cluster; keys ${server.redisTable.keyPrefix}*)`,
@@ -187,11 +228,24 @@ export function createProgram(): Command {
           printError(report.error);
         }
       });
+      let stopping = false;
       const stop = () => {
-        void server.close().then(() => process.exit(0));
+        // A second Ctrl-C does not wait.
+        if (stopping) process.exit(130);
+        stopping = true;
+        // Backstop past the gateway's own bound (1 s for clients to answer the close, then the
+        // local DynamoDB, Redis and workers): the process ends whatever still hangs.
+        setTimeout(() => process.exit(1), shutdownMs + 3000).unref();
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            printError(error);
+            process.exit(1);
+          },
+        );
       };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
     });
 
   program

@@ -26,7 +26,7 @@ import {
 } from "../invoker/interception.js";
 import { InProcessInvoker, type Invoker } from "../invoker/invoker.js";
 import { IsolatedInvoker } from "../invoker/isolated.js";
-import { serve } from "../serve.js";
+import { type Served, serve } from "../serve.js";
 import { arcServices } from "./arc-services.js";
 import { LocalTables } from "./local-tables.js";
 import { staticFiles } from "./static-files.js";
@@ -62,6 +62,17 @@ export interface DevServerOptions {
   edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
   bounds?: Partial<GatewayBounds>;
+  /**
+   * `Host` names the server answers besides IP addresses, `localhost` and `*.localhost`
+   * (DNS rebinding protection, as Vite's `server.allowedHosts`); `.example.com` allows the
+   * domain and its subdomains; `true` answers any (not recommended). Default: none.
+   */
+  allowedHosts?: readonly string[] | true;
+  /**
+   * How long `close()` waits for queued messages and `$disconnect` handlers before dropping
+   * what has not started (see `GatewayOptions.shutdownTimeoutMs`). Default 5000 ms.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 export type ReloadReport =
@@ -151,6 +162,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #tables: LocalTables | undefined;
   #redisTable: RedisTable | undefined;
   #removeInterceptions: (() => void) | undefined;
+  /** Removes the process-level fault handlers (in-process mode) on close. */
+  /** What `serve()` started: closing it closes the gateway, the cluster and Redis. */
+  #serving: Served | undefined;
   /** Variables this server put in `process.env` (in-process mode), removed again on close. */
   readonly #ownEnvironment: Record<string, string> = {};
 
@@ -239,11 +253,19 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.bounds ? { bounds: options.bounds } : {}),
         ...(options.edge ? { edge: options.edge } : {}),
         fallbackRequest,
+        // In-process handlers share this process: contain their faults to their invocation.
+        containFaults: !options.isolate,
+        // Always on in dev, whatever the bind address: the handlers hold the developer's credentials.
+        allowedHosts: options.allowedHosts ?? [],
+        ...(options.shutdownTimeoutMs !== undefined
+          ? { shutdownTimeoutMs: options.shutdownTimeoutMs }
+          : {}),
       });
       gateway = served.gateway;
       const { address } = served;
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
       server.#redisTable = served.redisTable;
+      server.#serving = served;
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
       server.#served = {
         host: address.host,
@@ -407,11 +429,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     clearTimeout(this.#timer);
     await this.#watcher?.close();
     await this.#reloading?.catch(() => undefined);
-    await this.gateway.close();
+    await this.#serving?.close();
     await this.#invoker.dispose?.();
     await this.#loader.dispose();
     await this.#tables?.close();
-    await this.#redisTable?.close();
     this.#removeInterceptions?.();
     for (const [name, value] of Object.entries(this.#ownEnvironment)) {
       if (process.env[name] === value) delete process.env[name];

@@ -52,18 +52,19 @@ export class Connection {
   }
 
   /**
-   * Send one text frame. Frames sent to a connection in the same tick leave in one `writev`
-   * (the socket is corked until the tick's microtasks have run): a client that pipelines
-   * messages gets its answers with one system call instead of one each, and no answer waits
-   * longer than the current tick.
+   * Send one frame: text, or binary for bytes that are not UTF-8 (`binary`; only the first
+   * frame of a fragmented message carries the type). Frames sent to a connection in the same
+   * tick leave in one `writev` (the socket is corked until the tick's microtasks have run): a
+   * client that pipelines messages gets its answers with one system call instead of one each,
+   * and no answer waits longer than the current tick.
    */
-  send(data: string | Uint8Array, fin = true): void {
+  send(data: string | Uint8Array, fin = true, binary = false): void {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(uncork, this);
     }
-    this.ws.send(data, { binary: false, fin });
+    this.ws.send(data, { binary, fin });
   }
 
   /** Close from the gateway's side with an AWS close code. */

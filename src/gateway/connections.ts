@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { EventEmitter } from "node:events";
 import type { RemoteConnections } from "../cluster/remote-connections.js";
 import {
@@ -162,11 +163,16 @@ export class Connections implements Management {
     return this.#remote;
   }
 
-  /** Bytes in, as text frames of at most the frame limit (AWS splits @connections data at 32 KiB). */
+  /**
+   * Bytes in, as frames of at most the frame limit (AWS splits @connections data at 32 KiB):
+   * text, or a binary message for bytes that are not UTF-8 (as text, the client would have to
+   * fail the connection with 1007).
+   */
   #sendFrames(conn: Connection, data: string | Uint8Array): void {
     const limit = this.#frameBytes();
+    const binary = typeof data !== "string" && !isUtf8(data);
     if ((typeof data === "string" ? data.length * 3 : data.byteLength) <= limit) {
-      conn.send(data);
+      conn.send(data, true, binary);
       return;
     }
     const bytes =
@@ -174,12 +180,12 @@ export class Connections implements Management {
         ? Buffer.from(data)
         : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.length <= limit) {
-      conn.send(bytes);
+      conn.send(bytes, true, binary);
       return;
     }
     for (let offset = 0; offset < bytes.length; offset += limit) {
       const end = Math.min(offset + limit, bytes.length);
-      conn.send(bytes.subarray(offset, end), end === bytes.length);
+      conn.send(bytes.subarray(offset, end), end === bytes.length, binary);
     }
   }
 }

@@ -61,7 +61,7 @@ export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isB
     conn.waiting--;
     conn.waitingBytes -= bytes;
     // The connection ended while this waited: nobody to answer, and `$disconnect` runs next.
-    if (conn.ended) {
+    if (conn.ended || core.abandoned) {
       conn.dropped++;
       return Promise.resolve();
     }

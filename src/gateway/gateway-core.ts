@@ -18,6 +18,8 @@ export interface GatewayCore {
   readonly accountId: string;
   /** The gateway is shutting down: new handshakes are refused. */
   readonly closing: boolean;
+  /** Past the shutdown deadline: nothing queued starts any more. */
+  readonly abandoned: boolean;
   readonly connections: Connections;
   readonly table: ConnectionStore;
   /** Where reports go; `report` never throws (see {@link reportError}). */

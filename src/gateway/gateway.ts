@@ -6,6 +6,7 @@ import type { RemoteConnections } from "../cluster/remote-connections.js";
 import type { Invoker } from "../invoker/invoker.js";
 import { type ConnectionStore, MemoryConnectionStore } from "../runtime/connection-store.js";
 import { CLOSES, httpError } from "../wire.js";
+import { waitUntil } from "./bounded-wait.js";
 import { DEFAULT_BOUNDS, type GatewayBounds } from "./bounds.js";
 import { Connections } from "./connections.js";
 import type { GatewayCore } from "./gateway-core.js";
@@ -13,6 +14,7 @@ import { reportError } from "./gateway-core.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import { compileGeneration, type Generation } from "./generation.js";
 import { isWebSocketPath, upgrade } from "./handshake.js";
+import { type AllowedHosts, HostCheck } from "./host-check.js";
 import { newId } from "./ids.js";
 import { handleManagementRequest } from "./management-http.js";
 import { Pacer } from "./pacer.js";
@@ -43,6 +45,18 @@ export interface GatewayOptions {
   bounds?: Partial<GatewayBounds>;
   /** Extra HTTP handling (static files) for requests that are neither WebSocket nor `@connections`. */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * `Host` names answered (DNS rebinding protection; see `host-check.ts`): a list (IP
+   * addresses, `localhost` and `*.localhost` always pass; `.example.com` allows subdomains), or
+   * `true` for any. Default: loopback names only while listening on loopback, any otherwise.
+   */
+  allowedHosts?: AllowedHosts;
+  /**
+   * How long {@link Gateway.close} waits for work in flight (an invocation running,
+   * `$disconnect`) before it drops what has not started; default 5000 ms. AWS has no
+   * equivalent (a deployed API does not stop); the bound keeps a restart prompt.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /**
@@ -76,6 +90,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
   readonly #core: GatewayCore;
   #generation: Generation;
   #closing = false;
+  /** Past the shutdown deadline: queued work that has not started is dropped. */
+  #abandoned = false;
 
   constructor(options: GatewayOptions) {
     super();
@@ -103,6 +119,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       get closing() {
         return gateway.#closing;
       },
+      get abandoned() {
+        return gateway.#abandoned;
+      },
       region: this.region,
       accountId: this.accountId,
       connections: this.management,
@@ -113,13 +132,19 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       edge: options.edge ?? "aws",
       bounds,
     };
+    const hosts = new HostCheck(options.allowedHosts, () => {
+      const address = this.server.address();
+      return typeof address === "object" && address ? address.address : undefined;
+    });
     this.server = createServer({ keepAlive: true }, (req, res) => {
+      if (hosts.refuseRequest(req, res)) return;
       if (handleManagementRequest(this, req, res)) return;
       if (options.fallbackRequest?.(req, res)) return;
       this.#answerPlainRequest(req, res);
     });
     this.server.on("upgrade", (req, socket, head) => {
       socket.on("error", () => undefined);
+      if (hosts.refuseUpgrade(req, socket)) return;
       upgrade(this.#core, req, socket, head).catch((error: unknown) => {
         socket.destroy();
         reportError(this.#core, { message: `upgrade failed: ${String(error)}`, error });
@@ -174,9 +199,15 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
     this.management.attachRemote(remote);
   }
 
-  /** Close every connection (1001 Going away, as a service restart) and stop listening. */
+  /**
+   * Close every connection (1001 Going away, as a service restart) and stop listening, within
+   * `shutdownTimeoutMs` (+1 s for clients to answer the close): messages still waiting are
+   * dropped as their connections close; work still running at the deadline is abandoned
+   * (reported as an `error` event) and nothing starts after it.
+   */
   async close(): Promise<void> {
     this.#closing = true;
+    const deadline = Date.now() + (this.#options.shutdownTimeoutMs ?? 5000);
     const drained = this.management.all().map(
       (conn) =>
         new Promise<void>((resolve) => {
@@ -190,11 +221,20 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
         }),
     );
     await Promise.all(drained);
-    // $disconnect handlers of every closed connection (queued behind their messages) finish first.
-    await Promise.all([...this.#core.settling]);
+    // $disconnect handlers of every closed connection (behind the invocation in flight) finish
+    // first, up to the deadline; then nothing queued starts any more.
+    const settling = this.#core.settling;
+    await waitUntil(Promise.all([...settling]), deadline);
+    this.#abandoned = true;
+    if (settling.size > 0) {
+      reportError(this.#core, {
+        message: `shutdown: gave up waiting for the queued work of ${settling.size} connection(s)`,
+      });
+    }
     this.#generation.wss.close();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
+    await waitUntil(closed, deadline);
   }
 
   /** A plain GET to the WebSocket URL gets 426 (as AWS answers it); anything else 403. */

@@ -1,6 +1,7 @@
 import { formatWithOptions } from "node:util";
 import type { Gateway } from "./gateway.js";
 import type { GatewayEventMap } from "./gateway-events.js";
+import { escapeField as e, escapeBlock } from "./log-escape.js";
 
 export type LogMode = "pretty" | "json" | "quiet";
 
@@ -58,14 +59,14 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     line(
       "connect",
       { ...r },
-      `${r.connectionId} ${paint(ok ? 32 : 31, String(r.status))} ${ms(r.durationMs)} ${r.sourceIp}${r.reason ? ` (${r.reason})` : ""}`,
+      `${e(r.connectionId)} ${paint(ok ? 32 : 31, String(r.status))} ${ms(r.durationMs)} ${e(r.sourceIp)}${r.reason ? ` (${e(r.reason)})` : ""}`,
     );
   });
   on("message", (r) => {
     line(
       "message",
       { ...r },
-      `${r.connectionId} ${r.routeKey ?? paint(33, "(no route)")} ${r.bytes}B`,
+      `${e(r.connectionId)} ${r.routeKey !== undefined ? e(r.routeKey) : paint(33, "(no route)")} ${r.bytes}B`,
     );
   });
   on("invoke", (r) => {
@@ -75,23 +76,23 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     line(
       "invoke",
       { ...fields, ...(error !== undefined ? { error: errorText(error) } : {}) },
-      `${r.connectionId} ${r.routeKey} → ${r.functionName} ${paint(failed ? 31 : 32, r.outcome)}${
+      `${e(r.connectionId)} ${e(r.routeKey)} → ${e(r.functionName)} ${paint(failed ? 31 : 32, r.outcome)}${
         r.statusCode !== undefined ? ` ${r.statusCode}` : ""
-      } ${ms(r.durationMs)}${error !== undefined ? `\n${paint(31, errorText(error))}` : ""}`,
+      } ${ms(r.durationMs)}${error !== undefined ? `\n  ${paint(31, escapeBlock(errorText(error)))}` : ""}`,
       failed ? "error" : "info",
     );
   });
   on("send", (r) => {
-    line("send", { ...r }, `${r.connectionId} ${r.bytes}B via ${r.via}`);
+    line("send", { ...r }, `${e(r.connectionId)} ${r.bytes}B via ${r.via}`);
   });
   on("management", (r) => {
-    line("manage", { ...r }, `${r.method} @connections/${r.connectionId} ${r.status}`);
+    line("manage", { ...r }, `${e(r.method)} @connections/${e(r.connectionId)} ${r.status}`);
   });
   on("disconnect", (r) => {
     line(
       "disconnect",
       { ...r },
-      `${r.connectionId} ${r.code} ${JSON.stringify(r.reason)} after ${ms(r.durationMs)}${
+      `${e(r.connectionId)} ${r.code} ${e(JSON.stringify(r.reason))} after ${ms(r.durationMs)}${
         r.dropped
           ? paint(33, ` (${r.dropped} queued message${r.dropped === 1 ? "" : "s"} dropped)`)
           : ""
@@ -100,7 +101,7 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
   });
   on("error", (r) => {
     const { error, ...fields } = r;
-    line("error", fields, `${r.connectionId ?? "-"} ${r.message}`, "error");
+    line("error", fields, `${e(r.connectionId ?? "-")} ${escapeBlock(r.message)}`, "error");
   });
   return () => {
     for (const [event, fn] of listeners) {

@@ -93,7 +93,7 @@ export async function invokeDisconnect(
   reason: string,
 ): Promise<void> {
   const route = gen.disconnectRoute;
-  if (!route) return;
+  if (!route || core.abandoned) return;
   const event = buildDisconnectEvent(facts, code, reason, Date.now());
   await invokeAndReport(core, gen, {
     spec: specOf(gen, route),

@@ -6,6 +6,7 @@ import { createLambdaContext } from "../runtime/lambda-context.js";
 import { isStandardSchema } from "../runtime/schema.js";
 import { methodHandler } from "../runtime/websocket-function.js";
 import { Deadlines } from "./deadlines.js";
+import { type InvocationScope, runInScope } from "./fault-containment.js";
 
 /** One function as the invoker runs it: a route's or the authorizer's. */
 export interface FunctionSpec {
@@ -78,7 +79,8 @@ function setFunctionEnv(fn: FunctionSpec): void {
 /**
  * Runs handlers in this process: fastest, and hot-reloadable (the loader rebuilds changed
  * modules). A timeout abandons the invocation's promise; a synchronous infinite loop would
- * block the process, which is what the isolated invoker is for.
+ * block the process, which is what the isolated invoker is for. Process-level faults a handler
+ * leaves behind fail its own invocation while `containHandlerFaults()` is in force.
  */
 export class InProcessInvoker implements Invoker {
   readonly #loader: ModuleLoader;
@@ -141,7 +143,14 @@ export class InProcessInvoker implements Invoker {
     const started = performance.now();
     const loaded = this.#loaded.get(fn.target);
     if (loaded) return this.#run(loaded, fn, event, bindings, requestId, started);
-    return this.resolve(fn.target).then(
+    // Timers and promises a module's top level leaves behind are contained too (their faults
+    // are logged: the invocation that loaded it cannot own them).
+    const loading: InvocationScope = {
+      functionName: fn.functionName,
+      requestId,
+      fail: () => false,
+    };
+    return runInScope(loading, () => this.resolve(fn.target)).then(
       (callable) => {
         this.#loaded.set(fn.target, callable);
         return this.#run(callable, fn, event, bindings, requestId, started);
@@ -193,11 +202,22 @@ export class InProcessInvoker implements Invoker {
         finish,
         bindings,
       );
+      // What the handler leaves running (timers, promises, process.exit) fails this invocation
+      // only: see fault-containment.ts.
+      const scope: InvocationScope = {
+        functionName: fn.functionName,
+        requestId,
+        fail: (error) => {
+          if (settled) return false;
+          finish(error);
+          return true;
+        },
+      };
       try {
         const callbackStyle = callable.length >= 3;
-        const returned = callbackStyle
-          ? callable(event, context, finish)
-          : callable(event, context);
+        const returned = runInScope(scope, () =>
+          callbackStyle ? callable(event, context, finish) : callable(event, context),
+        );
         if (returned && typeof (returned as Promise<unknown>).then === "function") {
           (returned as Promise<unknown>).then(
             (result) => finish(undefined, result),

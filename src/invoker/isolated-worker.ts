@@ -4,6 +4,7 @@ import { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
+import { unhandledRejectionError } from "./fault-containment.js";
 import { addInterceptions, type InterceptRule } from "./interception.js";
 import { InProcessInvoker } from "./invoker.js";
 import {
@@ -20,6 +21,11 @@ const { cacheDir, region, interceptions } = workerData as {
   region: string;
   interceptions?: InterceptRule[];
 };
+// As Lambda's Node.js runtime: an unhandled rejection ends the sandbox, reported with its own
+// error type (the thread's `error` event fails the running invocation; the thread is replaced).
+process.on("unhandledRejection", (reason) => {
+  throw unhandledRejectionError(reason);
+});
 // Before any handler loads: the function's calls to its API's and DynamoDB's hosts go local.
 if (interceptions?.length) addInterceptions(interceptions);
 // The gateway's own timer decides timeouts (it terminates this worker); this one is a backstop.

@@ -301,7 +301,11 @@ export class IsolatedInvoker implements Invoker {
     };
     worker.on("error", fail);
     worker.on("exit", (code) => {
-      if (slot.current) fail(new Error(`Runtime exited with error: exit status ${code}`));
+      if (slot.current) {
+        const exited = new Error(`Runtime exited with error: exit status ${code}`);
+        exited.name = "Runtime.ExitError"; // Lambda's type for a function that ends its process
+        fail(exited);
+      }
       // Exited while idle: never hand it another call (it would wait for the timeout).
       else this.#retire(spec.functionName, slot);
     });
