@@ -237,9 +237,13 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
       server.#redisTable = redisTable;
       if (redisTable) {
-        gateway.attachRemote(
-          await redisTable.joinCluster(gateway, { maxConnectionMs: app.limits.maxConnectionMs }),
-        );
+        const cluster = await redisTable.joinCluster(gateway, {
+          maxConnectionMs: app.limits.maxConnectionMs,
+        });
+        const target = gateway;
+        cluster.on("warning", (w) => target.emit("error", w));
+        redisTable.health.on("change", (state) => target.emit("redis", { ...state }));
+        gateway.attachRemote(cluster);
       }
       const address = await gateway.listen();
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.

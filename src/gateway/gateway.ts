@@ -562,6 +562,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         }
       }
     }
+    // Other nodes reach the connection from its first frame (bounded; never rejects).
+    await this.#remote?.register(facts.connectionId);
     if (aborted || socket.destroyed) {
       this.#pending.delete(facts.connectionId);
       // $connect ran, so state may exist: clean up as AWS would on a dropped connection.

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app/model.js";
+import { SwitchboardError } from "../errors.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
 import { newId } from "./ids.js";
@@ -99,6 +100,13 @@ export function handleManagementRequest(
     if (error instanceof GoneError || (error as { name?: string }).name === "GoneException") {
       gone(res);
       report(410);
+    } else if (error instanceof SwitchboardError && error.status === 503) {
+      // Not sent (Redis unreachable, or the owner node missed the deadline and drops it):
+      // 503 says so, and the SDK's retry of it cannot duplicate the message.
+      reply(res, 503, '{"message":"Service Unavailable"}', {
+        "x-amzn-ErrorType": "ServiceUnavailableException",
+      });
+      report(503);
     } else {
       reply(res, 500, '{"message":"Internal server error"}', {
         "x-amzn-ErrorType": "InternalServerErrorException",
