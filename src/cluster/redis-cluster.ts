@@ -122,7 +122,14 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   static async join(options: ClusterOptions, local: LocalConnections): Promise<Cluster> {
     const cluster = new Cluster(options);
     cluster.#local = local;
-    cluster.#subscriber.on("message", (_channel: string, text: string) => cluster.#onMessage(text));
+    cluster.#subscriber.on("message", (_channel: string, text: string) => {
+      // Nothing on the bus may stop the node: not a bad message, not a listener that throws.
+      try {
+        cluster.#onMessage(text);
+      } catch {
+        // #onMessage validates before acting; what is left is a throwing `warning` listener.
+      }
+    });
     await cluster.#subscriber.subscribe(cluster.#channel(cluster.nodeId));
     // ioredis re-subscribes by itself after a reconnect; the keys are this node's to restore.
     cluster.#commands.on("ready", () => cluster.#reconcile());

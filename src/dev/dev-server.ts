@@ -241,7 +241,10 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           maxConnectionMs: app.limits.maxConnectionMs,
         });
         const target = gateway;
-        cluster.on("warning", (w) => target.emit("error", w));
+        // Like the gateway's own reports: an `error` event with no listener would throw.
+        cluster.on("warning", (w) => {
+          if (target.listenerCount("error") > 0) target.emit("error", w);
+        });
         redisTable.health.on("change", (state) => target.emit("redis", { ...state }));
         gateway.attachRemote(cluster);
       }
