@@ -5,17 +5,28 @@ import { z } from "zod";
  * is parsed against these schemas before it is acted on; anything else (`null`, `5`, a request
  * missing its id, ...) is dropped and reported, never thrown on the subscriber's event loop.
  */
-const requestSchema = z.object({
+/** Ids one `send` request carries at most (a broadcast to more is split). */
+export const MAX_IDS_PER_REQUEST = 1000;
+
+const common = {
   id: z.string().min(1),
   from: z.string().min(1),
-  op: z.enum(["send", "disconnect", "info"]),
-  connectionId: z.string(),
   /** Epoch ms after which the caller has given up: the owner drops the request unanswered. */
   deadline: z.number().finite(),
-  /** `send`: the data, as text or base64 (`binary`). */
-  data: z.string().optional(),
-  binary: z.boolean().optional(),
-});
+};
+
+const requestSchema = z.discriminatedUnion("op", [
+  z.object({
+    ...common,
+    op: z.literal("send"),
+    /** Every connection of this node the data goes to (one message per node for a broadcast). */
+    connectionIds: z.array(z.string()).min(1).max(MAX_IDS_PER_REQUEST),
+    /** The data, as text or base64 (`binary`). */
+    data: z.string(),
+    binary: z.boolean().optional(),
+  }),
+  z.object({ ...common, op: z.enum(["disconnect", "info"]), connectionId: z.string() }),
+]);
 
 const identitySchema = z.object({ sourceIp: z.string(), userAgent: z.string().optional() });
 
@@ -23,6 +34,9 @@ const replySchema = z.union([
   z.object({
     re: z.string(),
     ok: z.literal(true),
+    /** `send`: the ids this node does not hold, and those it failed to send to. */
+    gone: z.array(z.string()).optional(),
+    failed: z.array(z.object({ connectionId: z.string(), message: z.string() })).optional(),
     info: z
       .object({
         connectedAt: z.number(),
@@ -35,6 +49,12 @@ const replySchema = z.union([
 ]);
 
 export type BusRequest = z.infer<typeof requestSchema>;
+/** A request before it is addressed (id, sender and deadline are added when it is sent). */
+export type BusRequestBody = BusRequest extends infer R
+  ? R extends BusRequest
+    ? Omit<R, "id" | "from" | "deadline">
+    : never
+  : never;
 export type BusReply = z.infer<typeof replySchema>;
 
 /** A bus message, parsed and checked; `undefined` (with why) for anything malformed. */

@@ -3,7 +3,13 @@ import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
 import { SwitchboardError } from "../errors.js";
 import { type ConnectionInfo, GoneError } from "../runtime/management.js";
-import { type BusReply, type BusRequest, parseBusMessage } from "./bus-messages.js";
+import {
+  type BusReply,
+  type BusRequest,
+  type BusRequestBody,
+  MAX_IDS_PER_REQUEST,
+  parseBusMessage,
+} from "./bus-messages.js";
 import type { RemoteConnections } from "./remote-connections.js";
 
 /** What a node does for the others: the gateway's management API, local connections only. */
@@ -58,11 +64,30 @@ redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[2])
 return #ids`;
 
-// The owner of a connection and whether it is alive, in one round trip.
-const OWNER = `
-local owner = redis.call('GET', KEYS[1])
-if not owner then return nil end
-return {owner, redis.call('EXISTS', ARGV[1] .. 'alive:' .. owner)}`;
+// The owner of each connection and whether it is alive, in one round trip: {owner, 1|0}, or
+// {'', 0} for no owner (a nil would cut Lua's array short).
+const OWNERS = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local owner = redis.call('GET', key)
+  if owner then
+    out[i] = {owner, redis.call('EXISTS', ARGV[1] .. 'alive:' .. owner)}
+  else
+    out[i] = {'', 0}
+  end
+end
+return out`;
+
+/** A `send` waiting for the next flush (see `send`). */
+interface Outgoing {
+  connectionId: string;
+  data: string | Uint8Array;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** The owner node stopped listening (PUBLISH reached nobody): its connections are gone. */
+class NotListening extends Error {}
 
 /**
  * Several gateways serving one app through Redis. Each node records the connections it holds
@@ -92,8 +117,10 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   readonly #registerTimeoutMs: number;
   readonly #pending = new Map<
     string,
-    { resolve: (reply: BusReply) => void; timer: NodeJS.Timeout }
+    { resolve: (reply: BusReply | undefined) => void; timer: NodeJS.Timeout }
   >();
+  /** Sends of this turn, flushed together (bounded by the callers awaiting them). */
+  #outbox: Outgoing[] = [];
   /** Connections this node holds (owned by the gateway: bounded by its open connections). */
   readonly #held = new Set<string>();
   /** Registered before the 101, not yet opened (bounded by handshakes in flight, expire). */
@@ -139,20 +166,24 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     return cluster;
   }
 
+  /**
+   * PostToConnection on the owner node. Sends issued in the same turn of the event loop (the
+   * workers of a `ctx.broadcast`) are coalesced: one bus message per owner node and payload,
+   * not one per connection.
+   */
   send(connectionId: string, data: string | Uint8Array): Promise<void> {
-    return this.#forward(
-      typeof data === "string"
-        ? { op: "send", connectionId, data }
-        : { op: "send", connectionId, data: Buffer.from(data).toString("base64"), binary: true },
-    ).then(() => undefined);
+    return new Promise((resolve, reject) => {
+      this.#outbox.push({ connectionId, data, resolve, reject });
+      if (this.#outbox.length === 1) setImmediate(() => this.#flush());
+    });
   }
 
   disconnect(connectionId: string): Promise<void> {
-    return this.#forward({ op: "disconnect", connectionId }).then(() => undefined);
+    return this.#forward(connectionId, { op: "disconnect", connectionId }).then(() => undefined);
   }
 
   async info(connectionId: string): Promise<ConnectionInfo> {
-    const reply = await this.#forward({ op: "info", connectionId });
+    const reply = await this.#forward(connectionId, { op: "info", connectionId });
     const info = reply.ok ? reply.info : undefined;
     if (!info) throw new GoneError(connectionId);
     return {
@@ -213,62 +244,167 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
       .catch(() => undefined);
   }
 
-  async #forward(
-    request: Pick<BusRequest, "op" | "connectionId" | "data" | "binary">,
-  ): Promise<BusReply & { ok: true }> {
-    const { connectionId } = request;
+  /** One disconnect or info call, on the connection's owner. */
+  async #forward(connectionId: string, body: BusRequestBody): Promise<BusReply & { ok: true }> {
+    const [node] = await this.#owners([connectionId]);
+    if (node === undefined) throw new GoneError(connectionId);
+    let reply: BusReply;
+    try {
+      reply = await this.#request(node, body);
+    } catch (error) {
+      if (!(error instanceof NotListening)) throw error;
+      await this.#commands.del(this.#ownerKey(connectionId)).catch(() => undefined);
+      throw new GoneError(connectionId);
+    }
+    if (reply.ok) return reply;
+    if (reply.gone) throw new GoneError(connectionId);
+    throw new SwitchboardError("SB_ERR_REDIS", `cluster: ${reply.message}`);
+  }
+
+  /** Send what accumulated this turn: grouped by payload, then by owner node. */
+  #flush(): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const byData = new Map<string | Uint8Array, Outgoing[]>();
+    for (const item of batch) {
+      const group = byData.get(item.data);
+      if (group) group.push(item);
+      else byData.set(item.data, [item]);
+    }
+    for (const [data, items] of byData) {
+      this.#sendAll(data, items).catch((error: unknown) => {
+        for (const item of items) item.reject(error);
+      });
+    }
+  }
+
+  async #sendAll(data: string | Uint8Array, items: Outgoing[]): Promise<void> {
+    const owners = await this.#owners(items.map((item) => item.connectionId));
+    const byNode = new Map<string, Outgoing[]>();
+    for (const [i, item] of items.entries()) {
+      const node = owners[i];
+      if (node === undefined) {
+        item.reject(new GoneError(item.connectionId));
+        continue;
+      }
+      const group = byNode.get(node);
+      if (group) group.push(item);
+      else byNode.set(node, [item]);
+    }
+    const payload =
+      typeof data === "string"
+        ? { data }
+        : { data: Buffer.from(data).toString("base64"), binary: true };
+    const sends: Array<Promise<void>> = [];
+    for (const [node, group] of byNode) {
+      for (let i = 0; i < group.length; i += MAX_IDS_PER_REQUEST) {
+        sends.push(this.#sendTo(node, group.slice(i, i + MAX_IDS_PER_REQUEST), payload));
+      }
+    }
+    await Promise.all(sends);
+  }
+
+  async #sendTo(
+    node: string,
+    group: Outgoing[],
+    payload: { data: string; binary?: boolean },
+  ): Promise<void> {
+    const ids = group.map((item) => item.connectionId);
+    let reply: BusReply;
+    try {
+      reply = await this.#request(node, { op: "send", connectionIds: ids, ...payload });
+    } catch (error) {
+      if (error instanceof NotListening) {
+        // The owner is gone (stopped or crashed): so are its connections.
+        await this.#commands.del(...ids.map((id) => this.#ownerKey(id))).catch(() => undefined);
+        for (const item of group) item.reject(new GoneError(item.connectionId));
+      } else {
+        for (const item of group) item.reject(error);
+      }
+      return;
+    }
+    if (!reply.ok) {
+      const error = new SwitchboardError("SB_ERR_REDIS", `cluster: ${reply.message}`);
+      for (const item of group) item.reject(error);
+      return;
+    }
+    const gone = new Set(reply.gone);
+    const failed = new Map(reply.failed?.map((f) => [f.connectionId, f.message]));
+    for (const item of group) {
+      const message = failed.get(item.connectionId);
+      if (gone.has(item.connectionId)) item.reject(new GoneError(item.connectionId));
+      else if (message !== undefined) item.reject(new SwitchboardError("SB_ERR_REDIS", message));
+      else item.resolve();
+    }
+  }
+
+  /**
+   * The live owner node of each connection, `undefined` for none. A stale claim of this node's
+   * own (the gateway asks only for ids it does not hold) is removed; a dead owner is swept.
+   */
+  async #owners(connectionIds: readonly string[]): Promise<Array<string | undefined>> {
     const found = await this.#redis(
       () =>
-        this.#commands.eval(OWNER, 1, this.#ownerKey(connectionId), this.#prefix) as Promise<
-          [string, number] | null
-        >,
+        this.#commands.eval(
+          OWNERS,
+          connectionIds.length,
+          ...connectionIds.map((id) => this.#ownerKey(id)),
+          this.#prefix,
+        ) as Promise<Array<[string, number]>>,
     );
-    if (!found) throw new GoneError(connectionId);
-    const [owner, alive] = found;
-    if (owner === this.nodeId) {
-      // The gateway asks the cluster only for ids it does not hold: this claim is stale.
-      this.#commands.del(this.#ownerKey(connectionId)).catch(() => undefined);
-      throw new GoneError(connectionId);
-    }
-    if (alive === 0) {
-      this.#sweep(owner);
-      throw new GoneError(connectionId);
-    }
+    const dead = new Set<string>();
+    const owners = connectionIds.map((id, i) => {
+      const [owner = "", alive = 0] = found[i] ?? [];
+      if (owner === "") return undefined;
+      if (owner === this.nodeId) {
+        this.#commands.del(this.#ownerKey(id)).catch(() => undefined);
+        return undefined;
+      }
+      if (alive === 0) {
+        dead.add(owner);
+        return undefined;
+      }
+      return owner;
+    });
+    for (const node of dead) this.#sweep(node);
+    return owners;
+  }
+
+  /**
+   * Publish a request to a node and wait for its reply, up to the deadline it carries (plus
+   * the time a reply sent just before it takes to arrive). Throws `NotListening` when no node
+   * reads that channel, SB_ERR_NODE_TIMEOUT (503: not sent) when the deadline passes.
+   */
+  async #request(node: string, body: BusRequestBody): Promise<BusReply> {
     const id = `${this.nodeId}-${++this.#requests}`;
     const deadline = Date.now() + this.#timeoutMs;
-    const answered = new Promise<BusReply>((resolve) => {
+    const answered = new Promise<BusReply | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        resolve({ re: id, ok: false, gone: false, message: "timeout" });
+        resolve(undefined);
       }, this.#timeoutMs + REPLY_GRACE_MS);
       this.#pending.set(id, { resolve, timer });
     });
-    const message: BusRequest = { ...request, id, from: this.nodeId, deadline };
+    const message = { ...body, id, from: this.nodeId, deadline } as BusRequest;
     let listeners: number;
     try {
       listeners = await this.#redis(() =>
-        this.#commands.publish(this.#channel(owner), JSON.stringify(message)),
+        this.#commands.publish(this.#channel(node), JSON.stringify(message)),
       );
     } catch (error) {
       this.#settle(id);
       throw error;
     }
     if (listeners === 0) {
-      // The owner is gone (stopped or crashed): so are its connections.
       this.#settle(id);
-      await this.#commands.del(this.#ownerKey(connectionId)).catch(() => undefined);
-      throw new GoneError(connectionId);
+      throw new NotListening();
     }
     const reply = await answered;
-    if (reply.ok) return reply;
-    if (reply.gone) throw new GoneError(connectionId);
-    if (reply.message === "timeout") {
-      throw new SwitchboardError(
-        "SB_ERR_NODE_TIMEOUT",
-        `cluster: node ${owner} did not answer within ${this.#timeoutMs}ms; it drops the request, nothing was sent`,
-      );
-    }
-    throw new SwitchboardError("SB_ERR_REDIS", `cluster: ${reply.message}`);
+    if (reply) return reply;
+    throw new SwitchboardError(
+      "SB_ERR_NODE_TIMEOUT",
+      `cluster: node ${node} did not answer within ${this.#timeoutMs}ms; it drops the request, nothing was sent`,
+    );
   }
 
   /** A Redis call on the request path: its failure means nothing was sent (503). */
@@ -318,13 +454,21 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     const local = this.#local as LocalConnections;
     try {
       switch (request.op) {
-        case "send":
-          local.postToConnection(
-            request.connectionId,
-            request.binary ? Buffer.from(request.data ?? "", "base64") : (request.data ?? ""),
-            "management",
-          );
-          return { re: request.id, ok: true };
+        case "send": {
+          const data = request.binary ? Buffer.from(request.data, "base64") : request.data;
+          const gone: string[] = [];
+          const failed: Array<{ connectionId: string; message: string }> = [];
+          for (const connectionId of request.connectionIds) {
+            try {
+              local.postToConnection(connectionId, data, "management");
+            } catch (error) {
+              if (error instanceof GoneError) gone.push(connectionId);
+              else
+                failed.push({ connectionId, message: (error as Error).message ?? String(error) });
+            }
+          }
+          return { re: request.id, ok: true, gone, failed };
+        }
         case "disconnect":
           local.disconnectLocal(request.connectionId);
           return { re: request.id, ok: true };
