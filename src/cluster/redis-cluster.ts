@@ -131,6 +131,8 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   #beating = false;
   #reconciling: Promise<void> | undefined;
   #reconcileAgain = false;
+  /** The last re-registration failed: the heartbeat retries it. */
+  #dirty = false;
   #left = false;
 
   private constructor(options: ClusterOptions) {
@@ -497,14 +499,19 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
 
   /** Owner keys (and this node's held set) for some connections. */
   async #writeOwners(ids: readonly string[]): Promise<void> {
+    // Every batch is issued in this synchronous block: a `closed` that comes later is ordered
+    // after it on the connection, so it cannot be undone by this write.
+    const sent: Array<Promise<Array<[Error | null, unknown]> | null>> = [];
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
       const tx = this.#commands.pipeline();
       for (const id of batch) tx.set(this.#ownerKey(id), this.nodeId, "PX", this.#ownerTtlMs);
       tx.sadd(this.#heldKey(this.nodeId), ...batch);
       tx.pexpire(this.#heldKey(this.nodeId), this.#ownerTtlMs);
-      const results = (await tx.exec()) ?? [];
-      const failed = results.find(([error]) => error);
+      sent.push(tx.exec());
+    }
+    for (const results of await Promise.all(sent)) {
+      const failed = (results ?? []).find(([error]) => error);
       if (failed) throw failed[0];
     }
   }
@@ -529,19 +536,26 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
             .set(this.#aliveKey(this.nodeId), "1", "PX", this.#nodeTtlMs)
             .sadd(this.#nodesKey(), this.nodeId)
             .exec();
-          const holding = new Set([...this.#held, ...this.#claims.keys()]);
           const listed = await this.#commands.smembers(this.#heldKey(this.nodeId));
-          const stale = listed.filter((id) => !holding.has(id));
+          // Decided and issued with no await in between (see #writeOwners): a connection
+          // registered or closed meanwhile is ordered after these commands.
+          const stale = listed.filter((id) => !this.#held.has(id) && !this.#claims.has(id));
+          const removals: Array<Promise<unknown>> = [];
           for (let i = 0; i < stale.length; i += BATCH) {
             const batch = stale.slice(i, i + BATCH);
-            await this.#commands
-              .multi()
-              .del(...batch.map((id) => this.#ownerKey(id)))
-              .srem(this.#heldKey(this.nodeId), ...batch)
-              .exec();
+            removals.push(
+              this.#commands
+                .multi()
+                .del(...batch.map((id) => this.#ownerKey(id)))
+                .srem(this.#heldKey(this.nodeId), ...batch)
+                .exec(),
+            );
           }
-          await this.#writeOwners([...holding]);
+          const written = this.#writeOwners([...this.#held, ...this.#claims.keys()]);
+          await Promise.all([...removals, written]);
+          this.#dirty = false;
         } catch (error) {
+          this.#dirty = true;
           this.emit("warning", {
             message: `cluster: re-registering this node's connections failed (${(error as Error).message}); retried on the next reconnect or heartbeat`,
             error,
@@ -563,15 +577,16 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
       for (const [id, at] of this.#claims) {
         if (now - at > CLAIM_MS) this.closed(id);
       }
-      const previous = await this.#commands.set(
-        this.#aliveKey(this.nodeId),
-        "1",
-        "PX",
-        this.#nodeTtlMs,
-        "GET",
-      );
-      // Missing: Redis restarted empty, or this node was frozen past its TTL and swept.
-      if (previous === null) await this.#reconcile();
+      // EXISTS then SET in one transaction (SET ... GET needs Redis 6.2).
+      const [[, existed] = [null, 1]] =
+        (await this.#commands
+          .multi()
+          .exists(this.#aliveKey(this.nodeId))
+          .set(this.#aliveKey(this.nodeId), "1", "PX", this.#nodeTtlMs)
+          .exec()) ?? [];
+      // Missing: Redis restarted empty, or this node was frozen past its TTL and swept; dirty:
+      // the last re-registration failed half-way.
+      if (existed === 0 || this.#dirty) await this.#reconcile();
       const nodes = await this.#commands.smembers(this.#nodesKey());
       const others = nodes.filter((node) => node !== this.nodeId);
       if (others.length > 0) {

@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attachLogger } from "../../src/gateway/log.js";
 import { type CliNode, startCliNode } from "../helpers/cli-node.js";
 import { TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
@@ -91,6 +92,8 @@ describe("cluster faults: Redis outages (a Redis of the test's own)", () => {
   it("a connection accepted during an outage is registered, one closed during it is cleared, and the outage is reported once each way", async () => {
     const events: Array<{ up: boolean }> = [];
     one.gateway.on("redis", (state) => events.push(state));
+    const logged: string[] = [];
+    const detach = attachLogger(one.gateway, { mode: "quiet", write: (l) => logged.push(l) });
     const before = await basicClient(one.url);
     await eventually(async () =>
       (await admin.get(`${CLUSTER}owner:${before.id}`)) ? true : undefined,
@@ -117,6 +120,12 @@ describe("cluster faults: Redis outages (a Redis of the test's own)", () => {
     // One loss, one recovery (ioredis reports an error per retry: none of them is an event).
     expect(events.map((e) => e.up)).toEqual([false, true]);
     expect(one.redisTable?.health.state.up).toBe(true);
+    // The log says so once each way, even with --quiet.
+    const lines = logged.filter((l) => l.includes(" redis "));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/unreachable: /);
+    expect(lines[1]).toMatch(/reachable again \(back after \d+ms\)/);
+    detach();
     await during.client.close();
   }, 30_000);
 
