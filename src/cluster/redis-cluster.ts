@@ -33,8 +33,17 @@ export interface ClusterOptions {
   maxConnectionMs?: number;
   /** How often this node proves it is alive. Default 1 s. */
   heartbeatMs?: number;
-  /** A node silent this long is dead: its connections are gone and its entries removed. Default 5 s. */
+  /**
+   * A node silent this long is dead (its connections are gone, its entries removed) once its
+   * channel has no subscriber (the process is gone). Default 5 s.
+   */
   nodeTtlMs?: number;
+  /**
+   * A silent node that still holds its subscription (frozen, or its host lost without a FIN)
+   * is taken for dead after this long; until then calls for its connections answer 503.
+   * Default 60 s.
+   */
+  unresponsiveMs?: number;
   /** Longest `register` waits for Redis before the handshake goes on without it. Default 1 s. */
   registerTimeoutMs?: number;
 }
@@ -44,6 +53,9 @@ export interface ClusterEventMap {
   warning: [{ message: string; error?: unknown }];
 }
 
+/** Alive-key values: the node is registering its connections, or has registered them all. */
+const REGISTERING = "0";
+const REGISTERED = "1";
 /** Time the caller waits past the deadline for a reply the owner sent just before it. */
 const REPLY_GRACE_MS = 1000;
 /** A registered connection whose handshake never completed is forgotten after this. */
@@ -86,6 +98,9 @@ interface Outgoing {
   reject: (error: unknown) => void;
 }
 
+/** Where a connection's calls go. */
+type Route = { node: string } | { gone: true } | { error: SwitchboardError };
+
 /** The owner node stopped listening (PUBLISH reached nobody): its connections are gone. */
 class NotListening extends Error {}
 
@@ -115,6 +130,11 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   readonly #heartbeatMs: number;
   readonly #nodeTtlMs: number;
   readonly #registerTimeoutMs: number;
+  readonly #unresponsiveMs: number;
+  /** Other nodes, and when each was last seen alive (heartbeat); bounded by the cluster's size. */
+  readonly #known = new Map<string, number>();
+  /** Nodes found silent, since when (cleared when seen alive or swept). */
+  readonly #silentSince = new Map<string, number>();
   readonly #pending = new Map<
     string,
     { resolve: (reply: BusReply | undefined) => void; timer: NodeJS.Timeout }
@@ -145,6 +165,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     this.#heartbeatMs = options.heartbeatMs ?? 1000;
     this.#nodeTtlMs = options.nodeTtlMs ?? 5000;
     this.#registerTimeoutMs = options.registerTimeoutMs ?? 1000;
+    this.#unresponsiveMs = options.unresponsiveMs ?? 60_000;
   }
 
   /** Subscribes to this node's channel; `local` answers what other nodes forward here. */
@@ -248,8 +269,10 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
 
   /** One disconnect or info call, on the connection's owner. */
   async #forward(connectionId: string, body: BusRequestBody): Promise<BusReply & { ok: true }> {
-    const [node] = await this.#owners([connectionId]);
-    if (node === undefined) throw new GoneError(connectionId);
+    const [route] = await this.#owners([connectionId]);
+    if (!route || "gone" in route) throw new GoneError(connectionId);
+    if ("error" in route) throw route.error;
+    const { node } = route;
     let reply: BusReply;
     try {
       reply = await this.#request(node, body);
@@ -284,14 +307,18 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     const owners = await this.#owners(items.map((item) => item.connectionId));
     const byNode = new Map<string, Outgoing[]>();
     for (const [i, item] of items.entries()) {
-      const node = owners[i];
-      if (node === undefined) {
+      const route = owners[i];
+      if (!route || "gone" in route) {
         item.reject(new GoneError(item.connectionId));
         continue;
       }
-      const group = byNode.get(node);
+      if ("error" in route) {
+        item.reject(route.error);
+        continue;
+      }
+      const group = byNode.get(route.node);
       if (group) group.push(item);
-      else byNode.set(node, [item]);
+      else byNode.set(route.node, [item]);
     }
     const payload =
       typeof data === "string"
@@ -341,10 +368,11 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   }
 
   /**
-   * The live owner node of each connection, `undefined` for none. A stale claim of this node's
-   * own (the gateway asks only for ids it does not hold) is removed; a dead owner is swept.
+   * Where each connection's calls go: its live owner node, gone (410), or an error that says
+   * nothing was sent (503). A stale claim of this node's own (the gateway asks only for ids it
+   * does not hold) is removed; a dead owner is swept.
    */
-  async #owners(connectionIds: readonly string[]): Promise<Array<string | undefined>> {
+  async #owners(connectionIds: readonly string[]): Promise<Array<Route>> {
     const found = await this.#redis(
       () =>
         this.#commands.eval(
@@ -354,22 +382,86 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
           this.#prefix,
         ) as Promise<Array<[string, number]>>,
     );
-    const dead = new Set<string>();
-    const owners = connectionIds.map((id, i) => {
-      const [owner = "", alive = 0] = found[i] ?? [];
-      if (owner === "") return undefined;
-      if (owner === this.nodeId) {
-        this.#commands.del(this.#ownerKey(id)).catch(() => undefined);
-        return undefined;
-      }
-      if (alive === 0) {
-        dead.add(owner);
-        return undefined;
-      }
-      return owner;
-    });
-    for (const node of dead) this.#sweep(node);
-    return owners;
+    const silent = new Map<string, Promise<"dead" | "unresponsive">>();
+    let settled: Promise<boolean> | undefined;
+    return Promise.all(
+      connectionIds.map(async (id, i): Promise<Route> => {
+        const [owner = "", alive = 0] = found[i] ?? [];
+        if (owner === "") {
+          // No claim: gone, unless a node is still re-registering (Redis came back empty).
+          settled ??= this.#settled();
+          if (await settled) return { gone: true };
+          return {
+            error: new SwitchboardError(
+              "SB_ERR_REDIS",
+              "cluster: nodes are re-registering their connections after a Redis outage; nothing was sent",
+            ),
+          };
+        }
+        if (owner === this.nodeId) {
+          this.#commands.del(this.#ownerKey(id)).catch(() => undefined);
+          return { gone: true };
+        }
+        if (alive === 1) return { node: owner };
+        let verdict = silent.get(owner);
+        if (!verdict) {
+          verdict = this.#judgeSilent(owner);
+          silent.set(owner, verdict);
+        }
+        if ((await verdict) === "dead") return { gone: true };
+        return {
+          error: new SwitchboardError(
+            "SB_ERR_NODE_TIMEOUT",
+            `cluster: node ${owner} is not responding; nothing was sent`,
+          ),
+        };
+      }),
+    );
+  }
+
+  /**
+   * True when every node seen alive lately has registered all its connections: only then does
+   * a missing claim mean the connection is gone.
+   */
+  async #settled(): Promise<boolean> {
+    const now = Date.now();
+    const recent = [...this.#known].filter(([, seen]) => now - seen <= this.#nodeTtlMs);
+    if (recent.length === 0) return true;
+    const values = await this.#redis(() =>
+      this.#commands.mget(...recent.map(([node]) => this.#aliveKey(node))),
+    );
+    if (values.some((value) => value === REGISTERING)) return false;
+    const missing = recent.filter((_, i) => values[i] === null).map(([node]) => node);
+    if (missing.length === 0) return true;
+    // No alive key: a node that left or died (no subscriber) is forgotten; one still
+    // subscribed has not re-registered yet after Redis came back.
+    const counts = (await this.#redis(() =>
+      this.#commands.pubsub("NUMSUB", ...missing.map((node) => this.#channel(node))),
+    )) as Array<string | number>;
+    let settled = true;
+    for (const [i, node] of missing.entries()) {
+      if (Number(counts[2 * i + 1]) > 0) settled = false;
+      else this.#known.delete(node);
+    }
+    return settled;
+  }
+
+  /**
+   * A node whose heartbeat stopped: dead (swept) when its process is gone (no subscriber on its
+   * channel) or it has been silent past `unresponsiveMs`; otherwise unresponsive (frozen).
+   */
+  async #judgeSilent(node: string): Promise<"dead" | "unresponsive"> {
+    const now = Date.now();
+    const since = this.#silentSince.get(node) ?? now;
+    this.#silentSince.set(node, since);
+    const reply = (await this.#redis(() =>
+      this.#commands.pubsub("NUMSUB", this.#channel(node)),
+    )) as [string, number];
+    if (reply[1] > 0 && now - since < this.#unresponsiveMs) return "unresponsive";
+    this.#silentSince.delete(node);
+    this.#known.delete(node);
+    this.#sweep(node);
+    return "dead";
   }
 
   /**
@@ -533,7 +625,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
         try {
           await this.#commands
             .multi()
-            .set(this.#aliveKey(this.nodeId), "1", "PX", this.#nodeTtlMs)
+            .set(this.#aliveKey(this.nodeId), REGISTERING, "PX", this.#nodeTtlMs)
             .sadd(this.#nodesKey(), this.nodeId)
             .exec();
           const listed = await this.#commands.smembers(this.#heldKey(this.nodeId));
@@ -553,6 +645,15 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
           }
           const written = this.#writeOwners([...this.#held, ...this.#claims.keys()]);
           await Promise.all([...removals, written]);
+          // Only now may a missing claim be read as "gone" (see #settled). XX: a Redis that
+          // restarted meanwhile gets a fresh re-registration from its `ready` event instead.
+          await this.#commands.set(
+            this.#aliveKey(this.nodeId),
+            REGISTERED,
+            "PX",
+            this.#nodeTtlMs,
+            "XX",
+          );
           this.#dirty = false;
         } catch (error) {
           this.#dirty = true;
@@ -577,23 +678,22 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
       for (const [id, at] of this.#claims) {
         if (now - at > CLAIM_MS) this.closed(id);
       }
-      // EXISTS then SET in one transaction (SET ... GET needs Redis 6.2).
-      const [[, existed] = [null, 1]] =
-        (await this.#commands
-          .multi()
-          .exists(this.#aliveKey(this.nodeId))
-          .set(this.#aliveKey(this.nodeId), "1", "PX", this.#nodeTtlMs)
-          .exec()) ?? [];
-      // Missing: Redis restarted empty, or this node was frozen past its TTL and swept; dirty:
-      // the last re-registration failed half-way.
-      if (existed === 0 || this.#dirty) await this.#reconcile();
-      const nodes = await this.#commands.smembers(this.#nodesKey());
-      const others = nodes.filter((node) => node !== this.nodeId);
-      if (others.length > 0) {
-        const alive = await this.#commands.exists(...others.map((n) => this.#aliveKey(n)));
-        if (alive < others.length) {
-          for (const node of others) {
-            if ((await this.#commands.exists(this.#aliveKey(node))) === 0) this.#sweep(node);
+      // Refreshes the TTL, keeps the value (registering / registered); 0 when the key is gone:
+      // Redis restarted empty, or this node was frozen past its TTL and swept.
+      const refreshed = await this.#commands.pexpire(this.#aliveKey(this.nodeId), this.#nodeTtlMs);
+      if (refreshed === 0 || this.#dirty) await this.#reconcile();
+      const nodes = (await this.#commands.smembers(this.#nodesKey())).filter(
+        (node) => node !== this.nodeId,
+      );
+      if (nodes.length > 0) {
+        const alive = await this.#commands.mget(...nodes.map((n) => this.#aliveKey(n)));
+        const seen = Date.now();
+        for (const [i, node] of nodes.entries()) {
+          if (alive[i] !== null) {
+            this.#known.set(node, seen);
+            this.#silentSince.delete(node);
+          } else {
+            await this.#judgeSilent(node);
           }
         }
       }
