@@ -96,6 +96,13 @@ describe("cluster: gateways sharing one Redis (basic fixture, two nodes)", () =>
   });
 });
 
+/** A member of a room (typed-api fixture) and its connection id. */
+async function join(app: RunningApp, room: string, user: string) {
+  const client = await TestClient.connect(`${app.url}?room=${room}&user=${user}`);
+  const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
+  return { client, id: connectionId };
+}
+
 describe("cluster: one connection table for every node (typed-api fixture)", () => {
   let one: RunningApp;
   let two: RunningApp;
@@ -107,13 +114,8 @@ describe("cluster: one connection table for every node (typed-api fixture)", () 
   });
 
   it("a broadcast from one node reaches the room's members on every node, and none is dropped as gone", async () => {
-    const join = async (app: RunningApp, user: string) => {
-      const client = await TestClient.connect(`${app.url}?room=hall&user=${user}`);
-      const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
-      return { client, id: connectionId };
-    };
-    const alice = await join(one, "alice");
-    const bob = await join(two, "bob");
+    const alice = await join(one, "hall", "alice");
+    const bob = await join(two, "hall", "bob");
     alice.client.send({ action: "broadcast", room: "hall", data: { news: "hi hall" } });
     expect(await bob.client.nextJson()).toEqual({ news: "hi hall" });
     expect(await alice.client.nextJson()).toEqual({ news: "hi hall" });
@@ -126,13 +128,10 @@ describe("cluster: one connection table for every node (typed-api fixture)", () 
   });
 
   it("a broadcast sends one bus message per owner node, not one per connection", async () => {
-    const join = async (app: RunningApp, user: string) => {
-      const client = await TestClient.connect(`${app.url}?room=batch&user=${user}`);
-      const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
-      return { client, id: connectionId };
-    };
-    const alice = await join(one, "alice");
-    const others = await Promise.all(Array.from({ length: 20 }, (_, i) => join(two, `u${i}`)));
+    const alice = await join(one, "batch", "alice");
+    const others = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => join(two, "batch", `u${i}`)),
+    );
     // Watch the bus: every request published to any node's channel (replies carry `re`).
     const watcher = new Redis(TEST_REDIS_URL);
     const requests: string[] = [];
