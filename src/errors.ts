@@ -11,7 +11,16 @@ export const ERRORS = {
   SB_ERR_TEMPLATE: { message: "Invalid CloudFormation template", status: 500 },
   SB_ERR_BUILD: { message: "Build failed", status: 500 },
   SB_ERR_DEPLOY: { message: "Deployment failed", status: 500 },
-  SB_ERR_REDIS: { message: "Redis is unreachable", status: 503 },
+  SB_ERR_REDIS: {
+    message: "Redis is unreachable",
+    status: 503,
+    type: "ServiceUnavailableException",
+  },
+  SB_ERR_NODE_TIMEOUT: {
+    message: "The node holding the connection did not answer in time; nothing was sent",
+    status: 503,
+    type: "ServiceUnavailableException",
+  },
   // Answers of the `@connections` API and of the handshake.
   SB_ERR_GONE: { message: "Connection is gone", status: 410, type: "GoneException" },
   SB_ERR_FORBIDDEN: { message: "Forbidden", status: 403, type: "ForbiddenException" },

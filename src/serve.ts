@@ -84,11 +84,15 @@ export async function serve(options: ServeOptions): Promise<Served> {
         : {}),
     });
     if (redisTable) {
-      gateway.attachRemote(
-        await redisTable.joinCluster(gateway.management, {
-          maxConnectionMs: app.limits.maxConnectionMs,
-        }),
-      );
+      const cluster = await redisTable.joinCluster(gateway.management, {
+        maxConnectionMs: app.limits.maxConnectionMs,
+      });
+      // Like the gateway's own reports: an `error` event with no listener would throw.
+      cluster.on("warning", (warning) => {
+        if (gateway.listenerCount("error") > 0) gateway.emit("error", warning);
+      });
+      redisTable.health.on("change", (state) => gateway.emit("redis", { ...state }));
+      gateway.attachRemote(cluster);
     }
     const address = await gateway.listen();
     // A handler's unhandled rejection, timer throw or process.exit() fails its invocation, not

@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import type { App } from "../app/model.js";
 import { SwitchboardError } from "../errors.js";
 import { RedisConnectionStore } from "../runtime/connection-store-redis.js";
-import { Cluster, type LocalConnections } from "./redis-cluster.js";
+import { Cluster, type ClusterOptions, type LocalConnections } from "./redis-cluster.js";
+import { RedisHealth } from "./redis-health.js";
 
 /** Redis as the shared engine: the connection table, and the cluster of gateways. */
 export interface RedisTableOptions {
@@ -18,8 +19,15 @@ export interface RedisTableOptions {
 export interface RedisTable {
   store: RedisConnectionStore;
   keyPrefix: string;
+  /** Whether Redis is reachable: `health.state` for a health check, `change` events for logs. */
+  health: RedisHealth;
   /** Join the gateways that share this prefix (see `Cluster`). */
-  joinCluster(local: LocalConnections, options?: { maxConnectionMs?: number }): Promise<Cluster>;
+  joinCluster(
+    local: LocalConnections,
+    options?: Omit<ClusterOptions, "redis" | "keyPrefix">,
+  ): Promise<Cluster>;
+  /** The cluster, once joined. */
+  readonly cluster: Cluster | undefined;
   close(): Promise<void>;
 }
 
@@ -73,15 +81,22 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
     ttlSeconds: app.connections.ttlSeconds,
     indexes: app.connections.indexes,
   });
+  const health = new RedisHealth();
+  health.watch(redis);
   let cluster: Cluster | undefined;
   let subscriber: Redis | undefined;
   return {
     store,
     keyPrefix,
+    health,
+    get cluster() {
+      return cluster;
+    },
     async joinCluster(local, clusterOptions = {}) {
       // A subscribed connection can run no other command: the bus gets its own.
       subscriber = redis.duplicate();
       subscriber.on("error", () => undefined);
+      health.watch(subscriber);
       cluster = await Cluster.join(
         {
           redis: { commands: redis, subscriber },
@@ -93,6 +108,7 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
       return cluster;
     },
     close: async () => {
+      health.stop();
       await cluster?.leave();
       await subscriber?.quit().catch(() => subscriber?.disconnect());
       await redis.quit().catch(() => redis.disconnect());

@@ -9,6 +9,12 @@ export interface RemoteConnections {
   send(connectionId: string, data: string | Uint8Array): Promise<void>;
   disconnect(connectionId: string): Promise<void>;
   info(connectionId: string): Promise<ConnectionInfo>;
+  /**
+   * Record that this gateway holds a connection, before its 101 goes out (awaited by the
+   * handshake). Never rejects; bounded in time (when the shared state is unreachable the
+   * connection is registered once it is back).
+   */
+  register(connectionId: string): Promise<void>;
   /** This gateway accepted a connection (after `$connect`). */
   opened(connectionId: string): void;
   /** This gateway's connection closed. */

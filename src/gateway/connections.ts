@@ -87,6 +87,14 @@ export class Connections implements Management {
     this.#remote?.closed(conn.id);
   }
 
+  /**
+   * Make a connection reachable from the other nodes before its handshake completes (bounded;
+   * never rejects). Nothing to do outside a cluster.
+   */
+  async register(connectionId: string): Promise<void> {
+    await this.#remote?.register(connectionId);
+  }
+
   /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */
   attachRemote(remote: RemoteConnections | undefined): void {
     this.#remote = remote;

@@ -26,6 +26,11 @@ export interface GatewayEventMap {
   ];
   /** An `@connections` request was answered. */
   management: [{ method: string; connectionId: string; status: number }];
+  /**
+   * Redis (the shared table and cluster bus) was lost or is back: one event per transition.
+   * `since` is when the new state began (epoch ms).
+   */
+  redis: [{ up: boolean; since: number; message: string }];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }

@@ -161,6 +161,8 @@ export async function upgrade(
       );
     }
   };
+  // Other nodes reach the connection from its first frame (bounded; never rejects).
+  await core.connections.register(facts.connectionId);
   if (aborted || socket.destroyed) return cleanUp();
 
   if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);

@@ -33,9 +33,9 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     kind: string,
     fields: Record<string, unknown>,
     text: string,
-    level: "info" | "error" = "info",
+    level: "info" | "warn" | "error" = "info",
   ) => {
-    if (options.mode === "quiet" && level !== "error") return;
+    if (options.mode === "quiet" && level === "info") return;
     if (options.mode === "json") {
       write(JSON.stringify({ time: new Date().toISOString(), level, event: kind, ...fields }));
     } else {
@@ -45,7 +45,7 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
   const listeners: Array<[keyof GatewayEventMap, (...args: never[]) => void]> = [];
   // Quiet mode listens only where errors come from: a listener costs the gateway an event
   // record per message even when the line is dropped.
-  const quietEvents = new Set<keyof GatewayEventMap>(["invoke", "error"]);
+  const quietEvents = new Set<keyof GatewayEventMap>(["invoke", "error", "redis"]);
   const on = <K extends keyof GatewayEventMap>(
     event: K,
     fn: (...args: GatewayEventMap[K]) => void,
@@ -97,6 +97,15 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
           ? paint(33, ` (${r.dropped} queued message${r.dropped === 1 ? "" : "s"} dropped)`)
           : ""
       }`,
+    );
+  });
+  on("redis", (r) => {
+    line(
+      "redis",
+      { ...r },
+      r.up ? paint(32, `reachable again (${r.message})`) : paint(31, `unreachable: ${r.message}`),
+      // The recovery shows in quiet mode too, beside the loss it ends.
+      r.up ? "warn" : "error",
     );
   });
   on("error", (r) => {

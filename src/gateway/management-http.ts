@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app/model.js";
-import type { ErrorCode } from "../errors.js";
+import { type ErrorCode, SwitchboardError } from "../errors.js";
 import { GoneError, type Management } from "../runtime/management.js";
 import { type HttpAnswer, httpError } from "../wire.js";
 import { newId } from "./ids.js";
@@ -110,7 +110,11 @@ export function handleManagementRequest(
         ? "SB_ERR_GONE"
         : name === "LimitExceededException"
           ? "SB_ERR_LIMIT_EXCEEDED"
-          : "SB_ERR_INTERNAL",
+          : // Not sent (Redis unreachable, or the owner node missed the deadline and drops
+            // it): 503 says so, and the SDK's retry of it cannot duplicate the message.
+            error instanceof SwitchboardError && error.status === 503
+            ? error.code
+            : "SB_ERR_INTERNAL",
     );
   };
   switch (req.method) {

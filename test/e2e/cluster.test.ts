@@ -5,6 +5,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.js";
 import { removeKeys, TEST_REDIS_URL, testKeyPrefix } from "../helpers/redis.js";
@@ -95,6 +96,13 @@ describe("cluster: gateways sharing one Redis (basic fixture, two nodes)", () =>
   });
 });
 
+/** A member of a room (typed-api fixture) and its connection id. */
+async function join(app: RunningApp, room: string, user: string) {
+  const client = await TestClient.connect(`${app.url}?room=${room}&user=${user}`);
+  const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
+  return { client, id: connectionId };
+}
+
 describe("cluster: one connection table for every node (typed-api fixture)", () => {
   let one: RunningApp;
   let two: RunningApp;
@@ -106,13 +114,8 @@ describe("cluster: one connection table for every node (typed-api fixture)", () 
   });
 
   it("a broadcast from one node reaches the room's members on every node, and none is dropped as gone", async () => {
-    const join = async (app: RunningApp, user: string) => {
-      const client = await TestClient.connect(`${app.url}?room=hall&user=${user}`);
-      const { connectionId } = await client.ask<{ connectionId: string }>({ action: "about" });
-      return { client, id: connectionId };
-    };
-    const alice = await join(one, "alice");
-    const bob = await join(two, "bob");
+    const alice = await join(one, "hall", "alice");
+    const bob = await join(two, "hall", "bob");
     alice.client.send({ action: "broadcast", room: "hall", data: { news: "hi hall" } });
     expect(await bob.client.nextJson()).toEqual({ news: "hi hall" });
     expect(await alice.client.nextJson()).toEqual({ news: "hi hall" });
@@ -122,5 +125,30 @@ describe("cluster: one connection table for every node (typed-api fixture)", () 
       failed: [],
     });
     await Promise.all([alice.client.close(), bob.client.close()]);
+  });
+
+  it("a broadcast sends one bus message per owner node, not one per connection", async () => {
+    const alice = await join(one, "batch", "alice");
+    const others = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => join(two, "batch", `u${i}`)),
+    );
+    // Watch the bus: every request published to any node's channel (replies carry `re`).
+    const watcher = new Redis(TEST_REDIS_URL);
+    const requests: string[] = [];
+    watcher.on("pmessage", (_pattern: string, channel: string, text: string) => {
+      if (!text.includes('"re":')) requests.push(channel);
+    });
+    await watcher.psubscribe(`${prefix}typed:cluster:node:*`);
+    try {
+      alice.client.send({ action: "broadcast", room: "batch", data: { news: "to all" } });
+      for (const { client } of others) expect(await client.nextJson()).toEqual({ news: "to all" });
+      expect(await alice.client.nextJson()).toEqual({ news: "to all" });
+      const result = await alice.client.nextJson<{ sent: string[] }>();
+      expect(result.sent).toHaveLength(21);
+      expect(requests).toHaveLength(1);
+    } finally {
+      await watcher.quit();
+      await Promise.all([alice.client, ...others.map((o) => o.client)].map((c) => c.close()));
+    }
   });
 });
