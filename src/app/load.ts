@@ -5,7 +5,7 @@ import { ConfigError, type ConfigIssue } from "../errors.js";
 import { isStandardSchema } from "../runtime/schema.js";
 import type { AppConfig, RouteConfig } from "./config.js";
 import { parseConfigDocument } from "./config-document.js";
-import { checkConfigShape, isStageName, STAGE_EXPECTED, valueAt } from "./config-schema.js";
+import { checkConfigShape, valueAt } from "./config-schema.js";
 import { describeValue, listNames, quote } from "./describe-value.js";
 import {
   type RefContext,
@@ -20,6 +20,7 @@ import {
   type Position,
   type RawIssue,
 } from "./issue-location.js";
+import type { ConfigSource, LoadAppOptions } from "./load-options.js";
 import { FOREIGN_CONFIG_FILES, findForeignConfigFile, foreignLoaderFor } from "./loaders/index.js";
 import { isSwitchboardBuild, loadSwitchboardBuild } from "./loaders/switchboard-build.js";
 import {
@@ -36,6 +37,9 @@ import {
   type Route,
 } from "./model.js";
 import { findExport, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
+import { isStageName, STAGE_EXPECTED } from "./rules.js";
+
+export type { ConfigSource, LoadAppOptions } from "./load-options.js";
 
 /** Config file names looked for in an app folder, most preferred first. */
 export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze([
@@ -63,18 +67,6 @@ const FORMAT_BY_EXTENSION: Record<string, AppFormat> = {
 const DEFAULT_AUTHORIZER_NAME = "authorizer";
 const DEFAULT_IDENTITY_SOURCE = "route.request.header.Authorization";
 
-export interface LoadAppOptions {
-  /** Overrides the config's `stage`. */
-  stage?: string;
-  /** Builds and imports TypeScript configs, handlers and schema modules. */
-  loader: ModuleLoader;
-  /**
-   * Called with the functions' environment (the app's, then every route's) before any handler
-   * module is imported, so code that reads `process.env` at module top level sees it (in-process).
-   */
-  beforeImport?: (environment: Record<string, string>) => void;
-}
-
 /** String values of an environment-shaped value (anything else is the validator's business). */
 function stringEntries(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object" || Array.isArray(value)) return {};
@@ -96,13 +88,6 @@ function rawEnvironment(config: unknown): Record<string, string> {
     }
   }
   return env;
-}
-
-/** Where an already-parsed config came from; `positions` locates YAML/JSON issues. */
-export interface ConfigSource {
-  file: string;
-  format: AppFormat;
-  positions?: (path: (string | number)[]) => Position | undefined;
 }
 
 /**

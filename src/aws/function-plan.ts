@@ -1,12 +1,11 @@
-import { IDENTITY_SOURCE, IDENTITY_SOURCE_EXPECTED } from "../app/config-schema.js";
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
+import type { App, BodySchema, HandlerTarget, Route } from "../app/model.js";
 import {
-  type App,
-  type BodySchema,
-  CONNECT,
-  type HandlerTarget,
-  type Route,
-} from "../app/model.js";
+  authorizerRouteProblem,
+  identitySourceProblem,
+  type RuleProblem,
+  routeKeyProblem,
+} from "../app/rules.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 
 /** One Lambda function of the build: what it runs and how it is configured. */
@@ -96,6 +95,11 @@ export function planApp(app: App): AppPlan {
   const file = displayFile(app.source.file);
   const issue = (at: (string | number)[], expected: string, found: string) =>
     issues.push({ file, path: formatDocumentPath(at), expected, found });
+  const report = (at: (string | number)[], problem: RuleProblem | undefined) => {
+    if (problem) issue(at, problem.expected, problem.found);
+  };
+  // The app rules (rules.ts) again: an App built in code reaches the build without a loader.
+  for (const route of app.routes) report(["routes", route.key], routeKeyProblem(route.key));
 
   const groups = new Map<string, FunctionPlan>();
   const functions: FunctionPlan[] = [];
@@ -123,21 +127,9 @@ export function planApp(app: App): AppPlan {
   }
 
   if (app.authorizer) {
-    if (!app.routes.some((route) => route.key === CONNECT)) {
-      issue(
-        ["authorizer"],
-        "a $connect route for the authorizer (AWS runs REQUEST authorizers on $connect only)",
-        `no $connect route (routes: ${app.routes.map((r) => r.key).join(", ")})`,
-      );
-    }
+    report(["authorizer"], authorizerRouteProblem(app.routes.map((route) => route.key)));
     app.authorizer.identitySource.forEach((source, index) => {
-      if (!IDENTITY_SOURCE.test(source)) {
-        issue(
-          ["authorizer", "identitySource", index],
-          IDENTITY_SOURCE_EXPECTED,
-          JSON.stringify(source),
-        );
-      }
+      report(["authorizer", "identitySource", index], identitySourceProblem(source));
     });
     functions.push({
       name: "Authorizer",

@@ -307,6 +307,7 @@ environment:
       `${file}:11:5 routes.send.enviroment — expected one of handler, method, routeResponse, body, timeout, memory, environment, found unknown key "enviroment"`,
       `${file}:12:3 routes.leave — expected a handler reference ("file#export") or a route object, found a number (42)`,
       `${file}:13:3 routes.${"k".repeat(129)} — expected a route key of at most 128 characters, found 129 characters`,
+      `${file}:14:1 authorizer — expected a $connect route for the authorizer (AWS runs REQUEST authorizers on $connect only), found no $connect route (routes: $conect, send, leave, ${"k".repeat(129)})`,
       `${file}:17:7 authorizer.identitySource[0] — expected route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>, found a string ("route.request.headers.Auth")`,
       `${file}:19:3 limits.messageBytes — expected a positive whole number of bytes, found a number (1.5)`,
       `${file}:20:3 limits.frameBytes — expected a positive whole number of bytes, found a number (-1)`,

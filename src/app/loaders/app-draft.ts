@@ -1,28 +1,29 @@
 import path from "node:path";
-import {
-  IDENTITY_SOURCE,
-  IDENTITY_SOURCE_EXPECTED,
-  isStageName,
-  STAGE_EXPECTED,
-} from "../config-schema.js";
-import { describeValue, listNames, quote } from "../describe-value.js";
+import { describeValue, quote } from "../describe-value.js";
 import { type Resolved, resolveHandler } from "../handler-target.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   type AppFormat,
   type Authorizer,
-  CONNECT,
   DEFAULT_LIMITS,
-  DEFAULT_ROUTE,
-  DISCONNECT,
   type HandlerTarget,
   type Limits,
   type Route,
   type TableDeclaration,
 } from "../model.js";
-import { parseRouteSelectionExpression } from "../route-selection.js";
+import {
+  authorizerRouteProblem,
+  identitySourceProblem,
+  isMemoryMb,
+  MEMORY_EXPECTED,
+  type RuleProblem,
+  routeCountProblem,
+  routeKeyProblem,
+  routeSelectionProblem,
+  stageProblem,
+} from "../rules.js";
 import type { SourceIssues } from "./source-issues.js";
 
 /** A handler as a foreign format names it, translated to a `file#export` reference. */
@@ -58,6 +59,8 @@ export interface AuthorizerDraft {
   identitySource: string[];
   /** Where the identity sources are written. */
   identitySourceAt: DocumentPath;
+  /** Where the authorizer is declared (issues about the authorizer as a whole point there). */
+  at?: DocumentPath;
 }
 
 /** What every foreign loader reads its format into; {@link finishApp} checks it and builds the App. */
@@ -78,8 +81,6 @@ export interface AppDraft {
   tables?: TableDeclaration[];
 }
 
-const SPECIAL_KEYS: readonly string[] = [CONNECT, DISCONNECT, DEFAULT_ROUTE];
-const MAX_ROUTE_KEY = 128;
 /** The longest integration timeout API Gateway allows; longer Lambda timeouts are cut to it. */
 const MAX_INTEGRATION_SECONDS = 29;
 
@@ -99,34 +100,30 @@ export async function finishApp(
   const { issues, options } = context;
   const root = context.root ?? path.dirname(issues.file);
   const stage = options.stage ?? draft.stage;
-  if (options.stage !== undefined && !isStageName(options.stage)) {
-    issues.add([], STAGE_EXPECTED, `${describeValue(options.stage)} from the stage option`);
-  } else if (options.stage === undefined && !isStageName(draft.stage)) {
-    issues.add(draft.stageAt ?? [], STAGE_EXPECTED, describeValue(draft.stage));
-  }
-  try {
-    parseRouteSelectionExpression(draft.routeSelectionExpression);
-  } catch (error) {
-    issues.add(
-      draft.routeSelectionAt ?? [],
-      "a route selection expression such as $request.body.action",
-      (error as Error).message,
+  const report = (at: DocumentPath, problem: RuleProblem | undefined) => {
+    if (problem) issues.add(at, problem.expected, problem.found);
+  };
+  // The app rules (rules.ts), as the native format's validation and the build check them.
+  if (options.stage !== undefined) {
+    report(
+      [],
+      stageProblem(options.stage, (v) => `${describeValue(v)} from the stage option`),
     );
+  } else {
+    report(draft.stageAt ?? [], stageProblem(draft.stage, describeValue));
   }
-  if (draft.routes.length === 0) {
-    issues.add(draft.routesAt, "at least one WebSocket route", "none");
-  }
+  report(draft.routeSelectionAt ?? [], routeSelectionProblem(draft.routeSelectionExpression));
+  report(draft.routesAt, routeCountProblem(draft.routes.length));
   checkRouteKeys(draft.routes, issues);
   if (draft.authorizer) {
-    draft.authorizer.identitySource.forEach((source, index) => {
-      if (!IDENTITY_SOURCE.test(source)) {
-        issues.add(
-          [...draft.authorizer!.identitySourceAt, index],
-          IDENTITY_SOURCE_EXPECTED,
-          quote(source),
-        );
-      }
+    const { identitySource, identitySourceAt } = draft.authorizer;
+    identitySource.forEach((source, index) => {
+      report([...identitySourceAt, index], identitySourceProblem(source));
     });
+    report(
+      draft.authorizer.at ?? draft.routesAt,
+      authorizerRouteProblem(draft.routes.map((route) => route.key)),
+    );
   }
 
   options.beforeImport?.(
@@ -197,23 +194,9 @@ function checkRouteKeys(routes: readonly RouteDraft[], issues: SourceIssues): vo
   const first = new Map<string, RouteDraft>();
   for (const route of routes) {
     const { key } = route;
-    if (key === "") {
-      issues.add(route.at, "a non-empty route key", "an empty string");
-      continue;
-    }
-    if (key.startsWith("$") && !SPECIAL_KEYS.includes(key)) {
-      issues.add(
-        route.at,
-        `${listNames(SPECIAL_KEYS)} or a custom route key not starting with "$"`,
-        quote(key),
-      );
-    } else if (key.length > MAX_ROUTE_KEY) {
-      issues.add(
-        route.at,
-        `a route key of at most ${MAX_ROUTE_KEY} characters`,
-        `${key.length} characters`,
-      );
-    }
+    const problem = routeKeyProblem(key);
+    if (problem) issues.add(route.at, problem.expected, problem.found);
+    if (key === "") continue;
     const earlier = first.get(key);
     if (earlier) {
       issues.add(
@@ -257,8 +240,8 @@ export function readMemory(
   fallback: number,
 ): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 128 || value > 10240) {
-    issues.add(at, "a whole number of MB from 128 to 10240", describeValue(value));
+  if (!isMemoryMb(value)) {
+    issues.add(at, MEMORY_EXPECTED, describeValue(value));
     return fallback;
   }
   return value;

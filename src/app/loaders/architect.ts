@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { describeValue, quote } from "../describe-value.js";
 import type { DocumentPath, Position } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   CONNECT,

@@ -2,7 +2,7 @@ import path from "node:path";
 import { apiIdFor } from "../aws-names.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import { type App, CONNECT, DEFAULT_STAGE } from "../model.js";
 import {
   type AppDraft,
@@ -408,6 +408,7 @@ class TemplateReader {
       handler: fn.handler,
       identitySource: list as string[],
       identitySourceAt: this.#at(id, "IdentitySource"),
+      at: this.#at(id),
     };
   }
 

@@ -1,7 +1,7 @@
 import { apiIdFor } from "../aws-names.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   CONNECT,
@@ -462,6 +462,7 @@ class ServiceReader {
       handler: { ref: handler, at: ["functions", functionKey, "handler"] },
       identitySource: sources as string[],
       identitySourceAt: typeof identitySource === "string" ? sourceAt.slice(0, -1) : sourceAt,
+      at,
     };
   }
 
