@@ -318,6 +318,45 @@ environment:
     ]);
   });
 
+  it("writes keys that are not identifiers in brackets in issue paths, in every format", async () => {
+    const dir = await appDir({
+      "switchboard.yaml": `name: keys
+routes:
+  $default: src/connect.ts
+  "chat.send":
+    handler: src/chat.ts#send
+    timeout: 100
+  "chat/join":
+    handler: src/chat.ts#send
+    memory: 1
+  "\${request.body.k}": src/connect.ts
+  "say \${name}": src/connect.ts
+`,
+    });
+    const file = path.join(dir, "switchboard.yaml");
+    expect(await problems(dir)).toEqual([
+      `${file}:6:5 routes["chat.send"].timeout — expected a number of seconds from 0.05 to 29, found a number (100)`,
+      `${file}:9:5 routes["chat/join"].memory — expected a whole number of MB from 128 to 10240, found a number (1)`,
+      // "\${" at the start is a "$" key API Gateway reserves; anywhere else it is plain text.
+      `${file}:10:3 routes["\${request.body.k}"] — expected $connect, $disconnect, $default or a custom route key not starting with "$", found "\${request.body.k}"`,
+    ]);
+    const sls = await appDir({
+      "serverless.yml": `service: keys
+provider:
+  name: aws
+functions:
+  "chat.fn":
+    handler: src/legacy.handler
+    timeout: 1000
+    events:
+      - websocket: $default
+`,
+    });
+    expect(await problems(sls)).toEqual([
+      `${path.join(sls, "serverless.yml")}:7:5 functions["chat.fn"].timeout — expected a number of seconds from 1 to 900, found a number (1000)`,
+    ]);
+  });
+
   it("refuses connection indexes the connection table cannot have (each one is a GSI <field>-index)", async () => {
     const dir = await appDir({
       "switchboard.yaml": `name: chat

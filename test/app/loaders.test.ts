@@ -286,6 +286,31 @@ describe("Architect", () => {
       "<dir>/package.json:1:46 arc.ws[0].chat.src — expected a handler module lib/nope/index.{mjs,js,cjs,ts} for @ws route chat, found no folder lib/nope",
     ]);
   });
+
+  it("keeps @ws route names with /, . and _ as route keys and names their functions as Architect does", async () => {
+    const handler = "export const handler = async () => ({ statusCode: 200 });\n";
+    const names = ["chat/join", "chat.send", "chat_leave", "room-list"];
+    const dir = await appDir({
+      "app.arc": `@app\nnamed\n\n@ws\n${names.join("\n")}\n`,
+      ...Object.fromEntries(
+        ["connect", "disconnect", "default", ...names].map((n) => [
+          `src/ws/${n}/index.mjs`,
+          handler,
+        ]),
+      ),
+    });
+    const app = await loadApp(dir, { loader });
+    const custom = app.routes.slice(3);
+    expect(custom.map((r) => r.key)).toEqual(names);
+    // @architect/utils getLambdaName: "-" and "." → "_", "/" → "-" (Sandbox's context shows the same encoding).
+    expect(custom.map((r) => r.functionName)).toEqual([
+      "named-testing-ws-chat-join",
+      "named-testing-ws-chat_send",
+      "named-testing-ws-chat_leave",
+      "named-testing-ws-room_list",
+    ]);
+    expect(custom[0]?.target.file).toBe(path.join(dir, "src/ws/chat/join/index.mjs"));
+  });
 });
 
 describe("SAM / CloudFormation", () => {
@@ -337,6 +362,59 @@ describe("SAM / CloudFormation", () => {
     expect(await problems(dir)).toEqual([
       '<dir>/template.yaml:16:7 Resources.SendInteg.Properties.IntegrationType — expected AWS_PROXY (a Lambda proxy integration; AWS, HTTP, HTTP_PROXY and MOCK are not emulated), found a string ("HTTP_PROXY")',
       '<dir>/template.yaml:38:11 Resources.ConnectFn.Properties.Environment.Variables.TABLE.Ref — expected the name of a parameter, pseudo parameter or resource in this template, found "MissingTable"',
+    ]);
+  });
+
+  it("names the missing resource of a !GetAtt (short and long form), where it is written", async () => {
+    const dir = await appDir({
+      "src/app.mjs": HANDLERS,
+      "template.yaml": [
+        "Transform: AWS::Serverless-2016-10-31",
+        "Resources:",
+        "  Api:",
+        "    Type: AWS::ApiGatewayV2::Api",
+        "    Properties: { Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action }",
+        "  ConnectRoute:",
+        "    Type: AWS::ApiGatewayV2::Route",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      RouteKey: $connect",
+        "      Target: !Sub integrations/${ConnectInteg}",
+        "  ConnectInteg:",
+        "    Type: AWS::ApiGatewayV2::Integration",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      IntegrationType: AWS_PROXY",
+        "      IntegrationUri: !GetAtt NoSuchFunction.Arn",
+        "  DefaultRoute:",
+        "    Type: AWS::ApiGatewayV2::Route",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      RouteKey: $default",
+        "      Target: !Sub integrations/${DefaultInteg}",
+        "  DefaultInteg:",
+        "    Type: AWS::ApiGatewayV2::Integration",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      IntegrationType: AWS_PROXY",
+        "      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${ConnectFn.Arn}/invocations",
+        "  ConnectFn:",
+        "    Type: AWS::Serverless::Function",
+        "    Properties:",
+        "      CodeUri: src/",
+        "      Handler: app.connect",
+        "      Environment:",
+        "        Variables:",
+        "          QUEUE: !GetAtt MissingQueue.Arn",
+        "          TOPIC:",
+        "            Fn::GetAtt: [MissingTopic, TopicName]",
+        "",
+      ].join("\n"),
+    });
+    expect(await problems(dir)).toEqual([
+      '<dir>/template.yaml:17:7 Resources.ConnectInteg.Properties.IntegrationUri["Fn::GetAtt"] — expected the name of a resource in this template, found "NoSuchFunction"',
+      '<dir>/template.yaml:37:11 Resources.ConnectFn.Properties.Environment.Variables.QUEUE["Fn::GetAtt"] — expected the name of a resource in this template, found "MissingQueue"',
+      '<dir>/template.yaml:39:13 Resources.ConnectFn.Properties.Environment.Variables.TOPIC["Fn::GetAtt"] — expected the name of a resource in this template, found "MissingTopic"',
     ]);
   });
 

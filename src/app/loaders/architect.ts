@@ -38,6 +38,16 @@ const LIFECYCLE: Record<string, string> = {
 const ROUTE_NAME = /^[a-zA-Z0-9/\-._]{1,255}$/;
 const HANDLER_FILES = ["index.mjs", "index.js", "index.cjs", "index.ts", "index.mts"];
 
+/**
+ * A route name as Architect writes it into Lambda function names (`@architect/utils`
+ * getLambdaName): `-` and `.` become `_`, `/` becomes `-`; `_`, letters and digits stay. So
+ * `chat/join` → `chat-join`, `chat.send` → `chat_send`. Lossy, as in Architect (whose own
+ * deploy then has clashing names); the build reports such a clash.
+ */
+export function lambdaName(route: string): string {
+  return route.replace(/[-.]/g, "_").replace(/\//g, "-");
+}
+
 /** Where an Architect manifest can be, in Architect's own order of preference. */
 export const ARCHITECT_FILES: readonly string[] = [
   "app.arc",
@@ -228,7 +238,7 @@ class ManifestReader {
       at,
       declaredIn: `@ws ${name}`,
       handler: { ref: `${path.posix.join(folder, handlerFile)}#handler`, at },
-      functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${name.replace(/[^A-Za-z0-9-]/g, "-")}`,
+      functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${lambdaName(name)}`,
       routeResponse: false,
       timeoutMs: readTimeout(timeoutSeconds, at, this.#issues, defaults.timeoutSeconds),
       memoryMb: readMemory(memory ?? defaults.memoryMb, at, this.#issues, defaults.memoryMb),
