@@ -91,6 +91,9 @@ const authorizer = strict({
       expecting("an array of identity sources"),
     )
     .optional(),
+  timeout: timeout.optional(),
+  memory: memory.optional(),
+  environment: environment.optional(),
 });
 
 const limits = strict({

@@ -6,6 +6,8 @@ import type { ModuleLoader } from "./module-loader.js";
 export interface LoadAppOptions {
   /** Overrides the config's `stage`. */
   stage?: string;
+  /** The region the run is for, when chosen (Serverless `${opt:region}`); else the source's. */
+  region?: string;
   /** Builds and imports TypeScript configs, handlers and schema modules. */
   loader: ModuleLoader;
   /**

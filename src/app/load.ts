@@ -87,6 +87,7 @@ function rawEnvironment(config: unknown): Record<string, string> {
         Object.assign(env, stringEntries((route as { environment?: unknown }).environment));
     }
   }
+  Object.assign(env, stringEntries(valueAt(config, ["authorizer", "environment"])));
   return env;
 }
 
@@ -265,6 +266,11 @@ async function buildApp(
           name: app.authorizer.name ?? DEFAULT_AUTHORIZER_NAME,
           target: refs.authorizer,
           identitySource: [...(app.authorizer.identitySource ?? [DEFAULT_IDENTITY_SOURCE])],
+          ...(app.authorizer.timeout !== undefined
+            ? { timeoutMs: secondsToMs(app.authorizer.timeout) }
+            : {}),
+          ...(app.authorizer.memory !== undefined ? { memoryMb: app.authorizer.memory } : {}),
+          ...(app.authorizer.environment ? { environment: { ...app.authorizer.environment } } : {}),
         }
       : undefined;
   return {

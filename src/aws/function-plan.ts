@@ -1,5 +1,11 @@
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
-import type { App, BodySchema, HandlerTarget, Route } from "../app/model.js";
+import {
+  type App,
+  AUTHORIZER_DEFAULTS,
+  type BodySchema,
+  type HandlerTarget,
+  type Route,
+} from "../app/model.js";
 import {
   authorizerRouteProblem,
   identitySourceProblem,
@@ -26,6 +32,8 @@ export interface FunctionPlan {
   timeoutSeconds: number;
   /** The app's environment with the routes' own over it (Switchboard's variables are added later). */
   environment: Record<string, string>;
+  /** The Lambda runtime the app declares for it; absent: the build's `--runtime` or default. */
+  runtime?: string;
 }
 
 /** A route and the names its resources get. */
@@ -73,6 +81,7 @@ function groupKey(route: Route): string {
     route.target.method ?? null,
     body,
     route.memoryMb,
+    route.runtime ?? null,
     Object.entries(route.environment).sort(([a], [b]) => (a < b ? -1 : 1)),
   ]);
 }
@@ -117,6 +126,7 @@ export function planApp(app: App): AppPlan {
         memoryMb: route.memoryMb,
         timeoutSeconds: 1,
         environment: { ...app.environment, ...route.environment },
+        ...(route.runtime ? { runtime: route.runtime } : {}),
       };
       groups.set(key, fn);
       functions.push(fn);
@@ -131,14 +141,17 @@ export function planApp(app: App): AppPlan {
     app.authorizer.identitySource.forEach((source, index) => {
       report(["authorizer", "identitySource", index], identitySourceProblem(source));
     });
+    // Deployed as the app declares it, with the defaults the dev gateway uses too.
+    const { authorizer } = app;
     functions.push({
       name: "Authorizer",
       kind: "authorizer",
       routeKeys: [],
-      target: app.authorizer.target,
-      memoryMb: 256,
-      timeoutSeconds: 10,
-      environment: { ...app.environment },
+      target: authorizer.target,
+      memoryMb: authorizer.memoryMb ?? AUTHORIZER_DEFAULTS.memoryMb,
+      timeoutSeconds: Math.ceil((authorizer.timeoutMs ?? AUTHORIZER_DEFAULTS.timeoutMs) / 1000),
+      environment: { ...app.environment, ...authorizer.environment },
+      ...(authorizer.runtime ? { runtime: authorizer.runtime } : {}),
     });
   }
 

@@ -10,6 +10,7 @@ import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "../app/model.js";
 import { compileRouteSelection, type RouteSelector } from "../app/route-selection.js";
 import type { RemoteConnections } from "../cluster/remote-connections.js";
 import {
+  authorizerSpecFor,
   type FunctionSpec,
   functionSpecFor,
   type InvokeOutcome,
@@ -486,13 +487,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> implements Management
         return;
       }
       const authEvent = buildAuthorizerEvent(facts, handshake, this.region, this.accountId, now);
-      const spec: FunctionSpec = {
-        target: app.authorizer.target,
-        functionName: `${app.name}-${app.stage}-${app.authorizer.name}`,
-        timeoutMs: app.limits.timeoutMs,
-        memoryMb: 128,
-        environment: app.environment,
-      };
+      const spec: FunctionSpec = authorizerSpecFor(app, app.authorizer);
       const outcome = await gen.invoker.invoke(
         spec,
         authEvent,

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findConfigFile, loadApp } from "../../src/app/load.js";
+import { formatLoadWarning } from "../../src/app/load-warning.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import {
   resolveServedEnvironment,
@@ -126,12 +127,11 @@ describe("serverless.yml", () => {
       '<dir>/serverless.yml:13:11 functions.connect.events[0].websocket.authorizer — expected the name of a function in this service (connect, send, sendAgain), found "missingAuth"',
       '<dir>/serverless.yml:19:5 functions.sendAgain.handler — expected an export named "sendTwice" in <dir>/src/handler.ts, found no export "sendTwice" (has: auth, connect, send)',
       "<dir>/serverless.yml:20:5 functions.sendAgain.timeout — expected a number of seconds from 1 to 900, found a number (1000)",
-      '<dir>/serverless.yml:23:11 functions.sendAgain.events[0].websocket.route — expected each route key once (API Gateway has one integration per route), found "send" again (already routed to function send)',
       '<dir>/serverless.yml:24:11 functions.sendAgain.events[0].websocket.routeResponseSelectionExpression — expected $default (the only route response key API Gateway supports), found a string ("$request.body.x")',
     ]);
   });
 
-  it("reports a route that two functions claim", async () => {
+  it("gives a route that two functions claim to the later one, with a warning naming both (as serverless deploy does)", async () => {
     const dir = await appDir({
       "handler.js": "exports.a = async () => {}; exports.b = async () => {};\n",
       "package.json": "{}",
@@ -140,7 +140,7 @@ describe("serverless.yml", () => {
         "functions:",
         "  a:",
         "    handler: handler.a",
-        "    events: [{ websocket: chat }]",
+        "    events: [{ websocket: chat }, { websocket: $default }]",
         "  b:",
         "    handler: handler.b",
         "    events:",
@@ -149,8 +149,13 @@ describe("serverless.yml", () => {
         "",
       ].join("\n"),
     });
-    expect(await problems(dir)).toEqual([
-      '<dir>/serverless.yml:10:11 functions.b.events[0].websocket.route — expected each route key once (API Gateway has one integration per route), found "chat" again (already routed to function a)',
+    const app = await loadApp(dir, { loader });
+    expect(app.routes.map((r) => [r.key, r.target.export, r.functionName])).toEqual([
+      ["$default", "a", "chat-dev-a"],
+      ["chat", "b", "chat-dev-b"],
+    ]);
+    expect(app.warnings?.map(formatLoadWarning)).toEqual([
+      `${path.join(dir, "serverless.yml")}:10:11 functions.b.events[0].websocket.route — warning: route "chat" is declared by function a and again by function b; function b gets it (the later declaration wins, as in serverless deploy)`,
     ]);
   });
 

@@ -51,9 +51,20 @@ export interface RouteDraft {
   timeoutMs: number;
   memoryMb: number;
   environment: Record<string, string>;
+  /** The Lambda runtime declared (`nodejs20.x`), when one is. */
+  runtime?: string;
 }
 
-export interface AuthorizerDraft {
+/** What the source declares about the authorizer's own function (absent: the defaults). */
+export interface FunctionSettingsDraft {
+  functionName?: string;
+  timeoutMs?: number;
+  memoryMb?: number;
+  environment?: Record<string, string>;
+  runtime?: string;
+}
+
+export interface AuthorizerDraft extends FunctionSettingsDraft {
   name: string;
   handler: HandlerDraft;
   identitySource: string[];
@@ -67,6 +78,10 @@ export interface AuthorizerDraft {
 export interface AppDraft {
   name: string;
   stage: string;
+  /** The region the source declares for its functions. */
+  region?: string;
+  /** The static files folder the source declares, relative to the app root. */
+  staticDir?: string;
   /** Where the stage is written (issues about it point there). */
   stageAt?: DocumentPath;
   routeSelectionExpression: string;
@@ -127,7 +142,14 @@ export async function finishApp(
   }
 
   options.beforeImport?.(
-    Object.assign({}, draft.environment, ...draft.routes.map((route) => route.environment)),
+    Object.assign(
+      {},
+      // What Lambda sets in the function's region, for code that reads it at import.
+      options.region || draft.region ? { AWS_REGION: options.region ?? draft.region } : {},
+      draft.environment,
+      ...draft.routes.map((route) => route.environment),
+      draft.authorizer?.environment,
+    ),
   );
   const refContext = { root, loader: options.loader };
   const targets = new Map<RouteDraft, HandlerTarget>();
@@ -155,6 +177,7 @@ export async function finishApp(
       : []),
   ]);
   issues.throwIfAny();
+  const warnings = issues.warnings();
 
   const routes = draft.routes.map(
     (route): Route => ({
@@ -165,6 +188,7 @@ export async function finishApp(
       timeoutMs: route.timeoutMs,
       memoryMb: route.memoryMb,
       environment: route.environment,
+      ...(route.runtime ? { runtime: route.runtime } : {}),
     }),
   );
   const authorizer: Authorizer | undefined =
@@ -173,12 +197,15 @@ export async function finishApp(
           name: draft.authorizer.name,
           target: authorizerTarget,
           identitySource: draft.authorizer.identitySource,
+          ...functionSettings(draft.authorizer),
         }
       : undefined;
   return {
     name: draft.name,
     stage,
+    ...(options.region || draft.region ? { region: options.region ?? draft.region } : {}),
     root,
+    ...(draft.staticDir !== undefined ? { staticDir: path.resolve(root, draft.staticDir) } : {}),
     source: { file: issues.file, format: context.format },
     routeSelectionExpression: draft.routeSelectionExpression,
     routes,
@@ -187,7 +214,18 @@ export async function finishApp(
     environment: draft.environment,
     limits: { ...DEFAULT_LIMITS, ...draft.limits },
     ...(draft.tables?.length ? { tables: draft.tables } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** The declared settings only (an undefined one keeps the default). */
+function functionSettings(draft: FunctionSettingsDraft): FunctionSettingsDraft {
+  const { functionName, timeoutMs, memoryMb, environment, runtime } = draft;
+  return Object.fromEntries(
+    Object.entries({ functionName, timeoutMs, memoryMb, environment, runtime }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
 }
 
 function checkRouteKeys(routes: readonly RouteDraft[], issues: SourceIssues): void {
@@ -277,6 +315,11 @@ export function lambdaHandlerRef(handler: string, dir = ""): string | undefined 
   const file = handler.slice(0, dot);
   const name = handler.slice(dot + 1);
   return `${dir ? path.posix.join(dir.split(path.sep).join("/"), file) : file}#${name}`;
+}
+
+/** A declared Node.js Lambda runtime worth carrying (`nodejs20.x`); anything else is the loader's issue. */
+export function nodeRuntime(value: unknown): string | undefined {
+  return typeof value === "string" && /^nodejs\d+\.x$/.test(value) ? value : undefined;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -13,7 +13,14 @@ import {
   type TableDeclaration,
 } from "../model.js";
 import { SERVED_HOST, SERVED_PORT, SERVED_TABLES_PORT } from "../served-environment.js";
-import { type AppDraft, finishApp, type RouteDraft, readMemory, readTimeout } from "./app-draft.js";
+import {
+  type AppDraft,
+  finishApp,
+  nodeRuntime,
+  type RouteDraft,
+  readMemory,
+  readTimeout,
+} from "./app-draft.js";
 import {
   type ArcItem,
   type ArcManifest,
@@ -119,6 +126,7 @@ class ManifestReader {
         this.#issues,
         DEFAULT_MEMORY_MB,
       ),
+      runtime: nodeRuntime(aws.get("runtime")?.value),
     };
     const timeoutSetting = aws.get("timeout");
     if (timeoutSetting)
@@ -148,9 +156,13 @@ class ManifestReader {
     }
     const stage = SANDBOX_STAGE;
     const tables = this.#tables(name);
+    const region = aws.get("region")?.value;
+    const staticDir = this.#staticFolder();
     const draft: AppDraft = {
       name,
       stage,
+      ...(staticDir !== undefined ? { staticDir } : {}),
+      ...(typeof region === "string" ? { region } : {}),
       // Architect selects routes by the `action` key, in Sandbox and in AWS.
       routeSelectionExpression: DEFAULT_ROUTE_SELECTION_EXPRESSION,
       routes,
@@ -195,7 +207,7 @@ class ManifestReader {
 
   #route(
     item: ArcItem,
-    defaults: { timeoutSeconds: number; memoryMb: number },
+    defaults: { timeoutSeconds: number; memoryMb: number; runtime: string | undefined },
   ): RouteDraft | undefined {
     const { name } = item;
     const { at } = item;
@@ -233,6 +245,7 @@ class ManifestReader {
     const config = this.#functionConfig(dir);
     const timeoutSeconds = numberSetting(config.get("timeout")) ?? defaults.timeoutSeconds;
     const memory = numberSetting(config.get("memory"));
+    const runtime = nodeRuntime(config.get("runtime")) ?? defaults.runtime;
     return {
       key: LIFECYCLE[name] ?? name,
       at,
@@ -243,7 +256,29 @@ class ManifestReader {
       timeoutMs: readTimeout(timeoutSeconds, at, this.#issues, defaults.timeoutSeconds),
       memoryMb: readMemory(memory ?? defaults.memoryMb, at, this.#issues, defaults.memoryMb),
       environment: {},
+      ...(runtime ? { runtime } : {}),
     };
+  }
+
+  /**
+   * `@static`'s folder, as Sandbox serves it: `folder <dir>` when given, else `public`.
+   * Undefined without `@static`.
+   */
+  #staticFolder(): string | undefined {
+    const pragma = this.#manifest.get("static");
+    if (!pragma) return undefined;
+    const folder = this.#settings(pragma.items).get("folder");
+    if (folder === undefined) return "public";
+    if (typeof folder.value !== "string" || folder.value === "") {
+      this.#add(
+        folder.item,
+        folder.at,
+        "a folder name (@static folder <dir>)",
+        describeValue(folder.value),
+      );
+      return "public";
+    }
+    return folder.value;
   }
 
   #appNameSafe(): string {
