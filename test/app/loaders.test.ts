@@ -221,6 +221,54 @@ describe("serverless.yml", () => {
   });
 });
 
+describe("serverless.yml: provider.region", () => {
+  const service = (region: string) => ({
+    "handler.ts": HANDLERS,
+    "serverless.yml": [
+      "service: where",
+      "provider:",
+      `  region: ${region}`,
+      "  environment:",
+      "    SEEN: ${aws:region}",
+      "functions:",
+      "  c:",
+      "    handler: handler.connect",
+      "    events: [{ websocket: $connect }]",
+      "",
+    ].join("\n"),
+  });
+
+  it("is read through its variables: the fallback, or the region chosen for the run", async () => {
+    const dir = await appDir(service("${opt:region, 'eu-north-1'}"));
+    expect(await loadApp(dir, { loader })).toMatchObject({
+      region: "eu-north-1",
+      environment: { SEEN: "eu-north-1" },
+    });
+    expect(await loadApp(dir, { loader, region: "ap-south-2" })).toMatchObject({
+      region: "ap-south-2",
+      environment: { SEEN: "ap-south-2" },
+    });
+  });
+
+  it("${opt:region} alone is the region of the local run (AWS_REGION, else us-east-1)", async () => {
+    const saved = process.env.AWS_REGION;
+    process.env.AWS_REGION = "sa-east-1";
+    try {
+      const app = await loadApp(await appDir(service("${opt:region}")), { loader });
+      expect(app).toMatchObject({ region: "sa-east-1", environment: { SEEN: "sa-east-1" } });
+    } finally {
+      if (saved === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved;
+    }
+  });
+
+  it("refuses a value that is no region", async () => {
+    expect(await problems(await appDir(service("Europe")))).toEqual([
+      '<dir>/serverless.yml:3:3 provider.region — expected an AWS region such as eu-north-1, found a string ("Europe")',
+    ]);
+  });
+});
+
 describe("serverless.ts", () => {
   it("reads the service from the module's default export", async () => {
     const dir = await appDir({
