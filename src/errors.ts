@@ -79,13 +79,18 @@ export interface ConfigIssue {
   found: string;
 }
 
+/** `file:line:col path`: where a config issue or load warning is (the path `(root)` when empty). */
+export function formatConfigPlace(place: Omit<ConfigIssue, "expected" | "found">): string {
+  const where =
+    place.line !== undefined
+      ? `${place.file}:${place.line}${place.column !== undefined ? `:${place.column}` : ""}`
+      : place.file;
+  return `${where} ${place.path || "(root)"}`;
+}
+
 /** `file:line:col path — expected X, found Y` */
 export function formatConfigIssue(issue: ConfigIssue): string {
-  const where =
-    issue.line !== undefined
-      ? `${issue.file}:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ""}`
-      : issue.file;
-  return `${where} ${issue.path || "(root)"} — expected ${issue.expected}, found ${issue.found}`;
+  return `${formatConfigPlace(issue)} — expected ${issue.expected}, found ${issue.found}`;
 }
 
 /**

@@ -1,10 +1,20 @@
 import { z } from "zod";
 import { isStandardSchema } from "../runtime/schema.js";
 import type { AppConfig } from "./config.js";
-import { describeValue, listNames, quote } from "./describe-value.js";
+import { describeValue, quote } from "./describe-value.js";
 import type { DocumentPath, RawIssue } from "./issue-location.js";
-import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "./model.js";
-import { parseRouteSelectionExpression } from "./route-selection.js";
+import {
+  authorizerRouteProblem,
+  identitySourceProblem,
+  isMemoryMb,
+  isStageName,
+  MEMORY_EXPECTED,
+  type RuleProblem,
+  routeCountProblem,
+  routeKeyProblem,
+  routeSelectionProblem,
+  STAGE_EXPECTED,
+} from "./rules.js";
 
 // Each schema's error message is the "expected" half of an issue; issues without one get ""
 // from the parse-level map and are described from zod's own fields (see `translate`).
@@ -30,32 +40,26 @@ const integerIn = (min: number, max: number, text: string) =>
     .refine((value) => Number.isInteger(value) && value >= min && value <= max, expecting(text));
 
 const HANDLER_REF = 'a handler reference ("file#export")';
-const STAGE_PATTERN = /^[A-Za-z0-9_-]+$/;
-/** The expected text for a stage name; shared with the `stage` option check. */
-export const STAGE_EXPECTED = "a stage name of letters, digits, _ and -";
-/** An API Gateway identity source (REQUEST authorizers): where the authorizer's input comes from. */
-export const IDENTITY_SOURCE =
-  /^(?:route\.request\.header|route\.request\.querystring|stageVariables|context)\.\S+$/;
-export const IDENTITY_SOURCE_EXPECTED =
-  "route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>";
+
+/** A zod refinement from one of the app rules (rules.ts): its problem becomes the issue. */
+function rule<T>(problem: (value: T) => RuleProblem | undefined) {
+  return (value: T, ctx: z.core.$RefinementCtx<T>) => {
+    const found = problem(value);
+    if (found) {
+      ctx.addIssue({ code: "custom", message: found.expected, params: { found: found.found } });
+    }
+  };
+}
 
 /** AWS integration timeout range, seconds. */
 const timeout = numberIn(0.05, 29, "a number of seconds from 0.05 to 29");
-const memory = integerIn(128, 10240, "a whole number of MB from 128 to 10240");
+const memory = z.number(expecting(MEMORY_EXPECTED)).refine(isMemoryMb, expecting(MEMORY_EXPECTED));
 const bytes = integerIn(1, Number.MAX_SAFE_INTEGER, "a positive whole number of bytes");
 const environment = z.record(z.string(), z.string(expecting("a string")), expecting("an object"));
 
-const routeSelectionExpression = z.string(expecting("a string")).superRefine((value, ctx) => {
-  try {
-    parseRouteSelectionExpression(value);
-  } catch (error) {
-    ctx.addIssue({
-      code: "custom",
-      message: "a route selection expression such as $request.body.action",
-      params: { found: (error as Error).message },
-    });
-  }
-});
+const routeSelectionExpression = z
+  .string(expecting("a string"))
+  .superRefine(rule(routeSelectionProblem));
 
 const body = z.custom<unknown>(
   (value) => typeof value === "string" || isStandardSchema(value),
@@ -83,12 +87,13 @@ const authorizer = strict({
   name: nonEmpty().optional(),
   identitySource: z
     .array(
-      z
-        .string(expecting("a string"))
-        .refine((value) => IDENTITY_SOURCE.test(value), expecting(IDENTITY_SOURCE_EXPECTED)),
+      z.string(expecting("a string")).superRefine(rule(identitySourceProblem)),
       expecting("an array of identity sources"),
     )
     .optional(),
+  timeout: timeout.optional(),
+  memory: memory.optional(),
+  environment: environment.optional(),
 });
 
 const limits = strict({
@@ -136,10 +141,7 @@ const connections = strict({
 /** The config shape of `switchboard.config.ts`, `switchboard.yaml` and `switchboard.json`. */
 export const appConfigSchema = strict({
   name: nonEmpty(),
-  stage: z
-    .string(expecting("a string"))
-    .refine((value) => STAGE_PATTERN.test(value), expecting(STAGE_EXPECTED))
-    .optional(),
+  stage: z.string(expecting("a string")).refine(isStageName, expecting(STAGE_EXPECTED)).optional(),
   routeSelectionExpression: routeSelectionExpression.optional(),
   routes: z.record(z.string(), route, expecting("an object of routes")),
   authorizer: authorizer.optional(),
@@ -147,14 +149,6 @@ export const appConfigSchema = strict({
   environment: environment.optional(),
   limits: limits.optional(),
 });
-
-/** True when `name` is usable as an AWS stage name. */
-export function isStageName(name: string): boolean {
-  return STAGE_PATTERN.test(name);
-}
-
-const SPECIAL_KEYS: readonly string[] = [CONNECT, DISCONNECT, DEFAULT_ROUTE];
-const MAX_ROUTE_KEY = 128;
 
 /**
  * Validate a parsed config's shape: every problem, none skipped.
@@ -175,31 +169,22 @@ export function checkConfigShape(
   return { ok: true, config: result.data as AppConfig };
 }
 
+/** The app rules that span keys (rules.ts): route keys and count, authorizer ⇒ `$connect`. */
 function routeKeyIssues(config: unknown): RawIssue[] {
   const routes = valueAt(config, ["routes"]);
   if (routes === null || typeof routes !== "object" || Array.isArray(routes)) return [];
   const keys = Object.keys(routes);
-  if (keys.length === 0) {
-    return [{ path: ["routes"], expected: "at least one route", found: "an empty object" }];
-  }
   const issues: RawIssue[] = [];
+  const count = routeCountProblem(keys.length, "an empty object");
+  if (count) return [{ path: ["routes"], ...count }];
   for (const key of keys) {
-    const path = ["routes", key];
-    if (key === "") {
-      issues.push({ path, expected: "a non-empty route key", found: "an empty string" });
-    } else if (key.startsWith("$") && !SPECIAL_KEYS.includes(key)) {
-      issues.push({
-        path,
-        expected: `${listNames(SPECIAL_KEYS)} or a custom route key not starting with "$"`,
-        found: quote(key),
-      });
-    } else if (key.length > MAX_ROUTE_KEY) {
-      issues.push({
-        path,
-        expected: `a route key of at most ${MAX_ROUTE_KEY} characters`,
-        found: `${key.length} characters`,
-      });
-    }
+    const problem = routeKeyProblem(key);
+    if (problem) issues.push({ path: ["routes", key], ...problem });
+  }
+  const authorizer = valueAt(config, ["authorizer"]);
+  if (authorizer !== undefined) {
+    const problem = authorizerRouteProblem(keys);
+    if (problem) issues.push({ path: ["authorizer"], ...problem });
   }
   return issues;
 }

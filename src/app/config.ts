@@ -29,6 +29,12 @@ export interface AuthorizerConfig {
   name?: string;
   /** Default `["route.request.header.Authorization"]`, as AWS. */
   identitySource?: string[];
+  /** The authorizer function's timeout, seconds (default 10). */
+  timeout?: number;
+  /** The authorizer function's memory, MB (default 256). */
+  memory?: number;
+  /** The authorizer function's own environment (over the app's). */
+  environment?: Record<string, string>;
 }
 
 export interface LimitsConfig {

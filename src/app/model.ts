@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { LoadWarning } from "./load-warning.js";
 
 /**
  * The normalized, validated description of a WebSocket API. Every loader produces one;
@@ -9,6 +10,11 @@ export interface App {
   name: string;
   /** Stage name; the gateway serves `/` and `/{stage}`. */
   stage: string;
+  /**
+   * The AWS region the source declares (Serverless `provider.region`, Architect `@aws region`):
+   * the region its functions run in, which `switchboard dev` uses unless given another.
+   */
+  region?: string;
   /** Absolute folder that handler paths are relative to. */
   root: string;
   /** Where the app came from (absolute path) and which loader read it. */
@@ -28,6 +34,13 @@ export interface App {
    * `switchboard dev` creates in its local DynamoDB. Absent when there are none.
    */
   tables?: TableDeclaration[];
+  /**
+   * The folder of static files the source declares (absolute; Architect `@static folder`,
+   * default `public`), which `switchboard dev` serves. Absent: `<root>/public` when it exists.
+   */
+  staticDir?: string;
+  /** What the loader accepted as the source framework does but the author may not mean. */
+  warnings?: LoadWarning[];
 }
 
 /** A DynamoDB table as declared: what the local DynamoDB creates. */
@@ -101,6 +114,8 @@ export interface Route {
   memoryMb: number;
   /** Environment variables for this function (merged over the app's). */
   environment: Record<string, string>;
+  /** Lambda runtime the source declares (`nodejs20.x`); absent: the build's default. */
+  runtime?: string;
 }
 
 /** A schema given directly (TypeScript config) or as a reference to an exported schema. */
@@ -113,7 +128,20 @@ export interface Authorizer {
   target: HandlerTarget;
   /** e.g. `route.request.header.Authorization`, `route.request.querystring.token`. */
   identitySource: string[];
+  /** Lambda function name, when the source format names it; else `<app>-<stage>-<name>`. */
+  functionName?: string;
+  /** Lambda timeout in ms (default {@link AUTHORIZER_DEFAULTS}); API Gateway waits 29 s at most. */
+  timeoutMs?: number;
+  /** Lambda memory size in MB (default {@link AUTHORIZER_DEFAULTS}). */
+  memoryMb?: number;
+  /** The authorizer function's own environment (merged over the app's). */
+  environment?: Record<string, string>;
+  /** Lambda runtime the source declares (`nodejs20.x`); absent: the build's default. */
+  runtime?: string;
 }
+
+/** An authorizer's function settings when the app does not declare them (dev and build alike). */
+export const AUTHORIZER_DEFAULTS = Object.freeze({ memoryMb: 256, timeoutMs: 10_000 });
 
 export interface ConnectionTableConfig {
   /** Seconds a record lives after its last write (0 = forever). */

@@ -50,7 +50,8 @@ export const DEFAULT_LOG_RETENTION_DAYS = 30;
 export const LAMBDA_RUNTIMES: readonly LambdaRuntime[] = ["nodejs20.x", "nodejs22.x"];
 export const LAMBDA_ARCHITECTURES: readonly LambdaArchitecture[] = ["arm64", "x86_64"];
 
-/** The esbuild target matching a Lambda runtime. */
-export function esbuildTarget(runtime: LambdaRuntime): string {
-  return runtime === "nodejs20.x" ? "node20" : "node22";
+/** The esbuild target matching a Lambda runtime (`nodejs20.x` → `node20`; a declared one too). */
+export function esbuildTarget(runtime: LambdaRuntime | string): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+  return major ? `node${major}` : "node22";
 }

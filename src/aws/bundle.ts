@@ -102,7 +102,7 @@ export async function bundleFunction(
       bundle: true,
       platform: "node",
       format: "esm",
-      target: esbuildTarget(options.runtime ?? DEFAULT_RUNTIME),
+      target: esbuildTarget(fn.runtime ?? options.runtime ?? DEFAULT_RUNTIME),
       external: ["@aws-sdk/*"],
       sourcemap: sourcemap ? "linked" : false,
       sourcesContent: false,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { usesConnectionTable } from "../app/connection-table-use.js";
 import { type App, CONNECT, type ConnectionTableConfig } from "../app/model.js";
 import { SwitchboardError } from "../errors.js";
 import {
@@ -107,10 +108,14 @@ export function compileTemplate(
     },
   });
 
-  add(TABLE, {
-    Type: "AWS::DynamoDB::Table",
-    Properties: connectionTableProperties(app.connections),
-  });
+  // Only for apps whose handlers use it (see usesConnectionTable).
+  const table = usesConnectionTable(app);
+  if (table) {
+    add(TABLE, {
+      Type: "AWS::DynamoDB::Table",
+      Properties: connectionTableProperties(app.connections),
+    });
+  }
 
   for (const fn of plan.functions) {
     const key = artifactKeys[fn.name];
@@ -229,7 +234,9 @@ export function compileTemplate(
       Value: { "Fn::Sub": managementEndpoint(app) },
     },
     WebSocketApiId: { Description: "API id", Value: ref(API) },
-    ConnectionTableName: { Description: "DynamoDB connection table", Value: ref(TABLE) },
+    ...(table
+      ? { ConnectionTableName: { Description: "DynamoDB connection table", Value: ref(TABLE) } }
+      : {}),
   };
   if (options.domain) addCustomDomain(options, add, outputs);
 
@@ -303,20 +310,20 @@ function addFunction(
     },
   ];
   if (fn.kind === "route") {
-    statements.push(
-      {
-        Sid: "ManageConnections",
-        Effect: "Allow",
-        Action: "execute-api:ManageConnections",
-        Resource: apiArn(`${subLiteral(app.stage)}/*/@connections/*`),
-      },
-      {
+    statements.push({
+      Sid: "ManageConnections",
+      Effect: "Allow",
+      Action: "execute-api:ManageConnections",
+      Resource: apiArn(`${subLiteral(app.stage)}/*/@connections/*`),
+    });
+    if (usesConnectionTable(app)) {
+      statements.push({
         Sid: "ConnectionTable",
         Effect: "Allow",
         Action: [...CONNECTION_TABLE_ACTIONS],
         Resource: [arn(TABLE), { "Fn::Sub": `\${${TABLE}.Arn}/index/*` }],
-      },
-    );
+      });
+    }
   }
   add(roleId, {
     Type: "AWS::IAM::Role",
@@ -345,9 +352,11 @@ function addFunction(
     NODE_OPTIONS: "--enable-source-maps",
   };
   if (fn.kind === "route") {
-    variables[ENV.connectionTable] = ref(TABLE);
-    variables[ENV.connectionTtl] = String(app.connections.ttlSeconds);
-    variables[ENV.connectionIndexes] = app.connections.indexes.join(",");
+    if (usesConnectionTable(app)) {
+      variables[ENV.connectionTable] = ref(TABLE);
+      variables[ENV.connectionTtl] = String(app.connections.ttlSeconds);
+      variables[ENV.connectionIndexes] = app.connections.indexes.join(",");
+    }
     variables[ENV.managementEndpoint] = { "Fn::Sub": managementEndpoint(app) };
   }
   add(functionId, {
@@ -355,7 +364,8 @@ function addFunction(
     Properties: {
       Code: { S3Bucket: ref("ArtifactBucket"), S3Key: ref(`${fn.name}ArtifactKey`) },
       Handler: "index.handler",
-      Runtime: options.runtime ?? DEFAULT_RUNTIME,
+      // What the app declares for this function wins; --runtime is the default for the rest.
+      Runtime: fn.runtime ?? options.runtime ?? DEFAULT_RUNTIME,
       Architectures: [options.architecture ?? DEFAULT_ARCHITECTURE],
       MemorySize: fn.memoryMb,
       Timeout: fn.timeoutSeconds,

@@ -1,12 +1,17 @@
-import { IDENTITY_SOURCE, IDENTITY_SOURCE_EXPECTED } from "../app/config-schema.js";
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
 import {
   type App,
+  AUTHORIZER_DEFAULTS,
   type BodySchema,
-  CONNECT,
   type HandlerTarget,
   type Route,
 } from "../app/model.js";
+import {
+  authorizerRouteProblem,
+  identitySourceProblem,
+  type RuleProblem,
+  routeKeyProblem,
+} from "../app/rules.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 
 /** One Lambda function of the build: what it runs and how it is configured. */
@@ -27,6 +32,8 @@ export interface FunctionPlan {
   timeoutSeconds: number;
   /** The app's environment with the routes' own over it (Switchboard's variables are added later). */
   environment: Record<string, string>;
+  /** The Lambda runtime the app declares for it; absent: the build's `--runtime` or default. */
+  runtime?: string;
 }
 
 /** A route and the names its resources get. */
@@ -74,6 +81,7 @@ function groupKey(route: Route): string {
     route.target.method ?? null,
     body,
     route.memoryMb,
+    route.runtime ?? null,
     Object.entries(route.environment).sort(([a], [b]) => (a < b ? -1 : 1)),
   ]);
 }
@@ -96,6 +104,11 @@ export function planApp(app: App): AppPlan {
   const file = displayFile(app.source.file);
   const issue = (at: (string | number)[], expected: string, found: string) =>
     issues.push({ file, path: formatDocumentPath(at), expected, found });
+  const report = (at: (string | number)[], problem: RuleProblem | undefined) => {
+    if (problem) issue(at, problem.expected, problem.found);
+  };
+  // The app rules (rules.ts) again: an App built in code reaches the build without a loader.
+  for (const route of app.routes) report(["routes", route.key], routeKeyProblem(route.key));
 
   const groups = new Map<string, FunctionPlan>();
   const functions: FunctionPlan[] = [];
@@ -113,6 +126,7 @@ export function planApp(app: App): AppPlan {
         memoryMb: route.memoryMb,
         timeoutSeconds: 1,
         environment: { ...app.environment, ...route.environment },
+        ...(route.runtime ? { runtime: route.runtime } : {}),
       };
       groups.set(key, fn);
       functions.push(fn);
@@ -123,30 +137,21 @@ export function planApp(app: App): AppPlan {
   }
 
   if (app.authorizer) {
-    if (!app.routes.some((route) => route.key === CONNECT)) {
-      issue(
-        ["authorizer"],
-        "a $connect route for the authorizer (AWS runs REQUEST authorizers on $connect only)",
-        `no $connect route (routes: ${app.routes.map((r) => r.key).join(", ")})`,
-      );
-    }
+    report(["authorizer"], authorizerRouteProblem(app.routes.map((route) => route.key)));
     app.authorizer.identitySource.forEach((source, index) => {
-      if (!IDENTITY_SOURCE.test(source)) {
-        issue(
-          ["authorizer", "identitySource", index],
-          IDENTITY_SOURCE_EXPECTED,
-          JSON.stringify(source),
-        );
-      }
+      report(["authorizer", "identitySource", index], identitySourceProblem(source));
     });
+    // Deployed as the app declares it, with the defaults the dev gateway uses too.
+    const { authorizer } = app;
     functions.push({
       name: "Authorizer",
       kind: "authorizer",
       routeKeys: [],
-      target: app.authorizer.target,
-      memoryMb: 256,
-      timeoutSeconds: 10,
-      environment: { ...app.environment },
+      target: authorizer.target,
+      memoryMb: authorizer.memoryMb ?? AUTHORIZER_DEFAULTS.memoryMb,
+      timeoutSeconds: Math.ceil((authorizer.timeoutMs ?? AUTHORIZER_DEFAULTS.timeoutMs) / 1000),
+      environment: { ...app.environment, ...authorizer.environment },
+      ...(authorizer.runtime ? { runtime: authorizer.runtime } : {}),
     });
   }
 

@@ -10,6 +10,7 @@ import {
 } from "../aws/aws-options.js";
 import { buildAwsApp } from "../aws/build.js";
 import { reportCommandFailure } from "./command-failure.js";
+import { printWarnings } from "./print-warnings.js";
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -128,6 +129,7 @@ export function registerBuildCommand(program: Command): Command {
           ...aws,
         });
         const rel = (file: string) => path.relative(process.cwd(), file) || file;
+        printWarnings(result.app);
         const width = Math.max(...result.functions.map((f) => f.zip.length));
         process.stdout.write(
           [

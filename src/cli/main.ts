@@ -10,6 +10,7 @@ import { ConfigError, SwitchboardError } from "../errors.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { registerBuildCommand } from "./build.js";
 import { registerDeployCommand } from "./deploy.js";
+import { printWarnings } from "./print-warnings.js";
 
 const VERSION = "0.1.0";
 
@@ -162,6 +163,7 @@ export function createProgram(): Command {
       }
       attachLogger(server.gateway, { mode });
       const app = server.app;
+      printWarnings(app, mode === "json");
       const http = server.url.replace(/^ws/, "http");
       const management = `${http}/${app.stage}/@connections/{connectionId}`;
       const page = server.staticDir ? `${http}/index.html` : undefined;
@@ -214,6 +216,7 @@ export function createProgram(): Command {
       }
       server.on("reload", (report) => {
         if (report.ok) {
+          printWarnings(report.app, mode === "json");
           if (mode === "json") {
             process.stdout.write(
               `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "reload", ok: true, durationMs: Math.round(report.durationMs) })}\n`,
@@ -257,6 +260,7 @@ export function createProgram(): Command {
     .action(async (target: string, opts) => {
       try {
         const app = await loadOnce(target, opts.stage);
+        printWarnings(app);
         process.stdout.write(
           `${opts.json ? JSON.stringify(app, (_k, v) => (v && typeof v === "object" && "~standard" in v ? "[schema]" : v), 2) : formatRoutes(app)}\n`,
         );
@@ -273,6 +277,7 @@ export function createProgram(): Command {
     .action(async (target: string) => {
       try {
         const app = await loadOnce(target);
+        printWarnings(app);
         process.stdout.write(
           `${path.relative(process.cwd(), app.source.file)}: valid (${app.routes.length} routes)\n`,
         );

@@ -210,8 +210,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   /** Load the app (throws ConfigError on an invalid one) and start serving. */
   static async start(
-    options: DevServerOptions,
+    given: DevServerOptions,
   ): Promise<DevServer & { url: string; port: number; staticDir: string | undefined }> {
+    let options = given;
     // Before any handler module loads, so code that keeps a reference to `https.request`
     // gets the intercepting one.
     installInterception();
@@ -221,7 +222,13 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       loader,
       ...environmentHook(options),
       ...(options.stage ? { stage: options.stage } : {}),
+      ...(options.region ? { region: options.region } : {}),
     });
+    // The functions run in the region the app declares (Serverless provider.region, Architect
+    // @aws region) unless one is given: AWS_REGION, the Lambda context and the gateway follow it.
+    if (options.region === undefined && app.region !== undefined) {
+      options = { ...options, region: app.region };
+    }
     const surroundings: Surroundings = { environment: {}, interceptions: [] };
     const tables = app.tables?.length ? await DevServer.#startTables(options, app) : undefined;
     try {
@@ -230,9 +237,14 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         options.staticDir === false
           ? undefined
           : (options.staticDir ??
-            (existsSync(path.join(app.root, "public"))
-              ? path.join(app.root, "public")
-              : undefined));
+            // The folder the app declares (Architect @static), else <app>/public if present.
+            (app.staticDir !== undefined
+              ? existsSync(app.staticDir)
+                ? app.staticDir
+                : undefined
+              : existsSync(path.join(app.root, "public"))
+                ? path.join(app.root, "public")
+                : undefined));
       let gateway: Gateway | undefined;
       const reserved = (pathname: string) => {
         const stage = gateway?.app.stage ?? app.stage;
@@ -312,7 +324,6 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     this.#surroundings.environment = awsEnvironment(region, this.#tables);
     this.#surroundings.interceptions = devInterceptions({
       apiId: apiIdFor(app.name),
-      region,
       gateway: { hostname, port: this.#served.port },
       ...(this.#tables ? { dynamodb: { hostname: "127.0.0.1", port: this.#tables.port } } : {}),
     });
@@ -381,6 +392,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         loader,
         ...environmentHook(this.options),
         ...(this.options.stage ? { stage: this.options.stage } : {}),
+        ...(this.options.region ? { region: this.options.region } : {}),
       });
       await this.#syncTables(loaded);
       const app = withServedEnvironment(loaded, this.#served);

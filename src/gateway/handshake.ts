@@ -2,7 +2,7 @@ import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { apiIdFor, executeApiDomain } from "../app/aws-names.js";
 import { CONNECT } from "../app/model.js";
-import type { FunctionSpec } from "../invoker/invoker.js";
+import { authorizerSpecFor } from "../invoker/invoker.js";
 import type { WebSocketAuthorizerResult, WebSocketResult } from "../runtime/events.js";
 import { Reject } from "../runtime/reject.js";
 import { type HttpAnswer, httpError, integrationError, policyDenied } from "../wire.js";
@@ -195,13 +195,7 @@ async function authorize(
     return { refuse: httpError("SB_ERR_UNAUTHORIZED"), reason: "identity source missing" };
   }
   const event = buildAuthorizerEvent(facts, handshake, core.region, core.accountId, now);
-  const spec: FunctionSpec = {
-    target: app.authorizer.target,
-    functionName: `${app.name}-${app.stage}-${app.authorizer.name}`,
-    timeoutMs: app.limits.timeoutMs,
-    memoryMb: 128,
-    environment: app.environment,
-  };
+  const spec = authorizerSpecFor(app, app.authorizer);
   const outcome = await invokeAndReport(core, gen, {
     spec,
     event,

@@ -40,13 +40,13 @@ function state(): State | undefined {
 
 /**
  * The rules `switchboard dev` installs: the app's execute-api host (any region: the id is the
- * app's own) to the gateway and, when tables are emulated, DynamoDB in the app's region
+ * app's own) to the gateway and, when tables are emulated, DynamoDB in any region
  * (`dynamodb.{region}.amazonaws.com` and the account-based `{account}.ddb.{region}.amazonaws.com`)
- * to the local DynamoDB.
+ * to the local DynamoDB: the region is the one the code uses (a client built with
+ * `region: "eu-north-1"` while the gateway runs as us-east-1 still reaches the local tables).
  */
 export function devInterceptions(options: {
   apiId: string;
-  region: string;
   gateway: { hostname: string; port: number };
   dynamodb?: { hostname: string; port: number };
 }): InterceptRule[] {
@@ -55,8 +55,8 @@ export function devInterceptions(options: {
   ];
   if (options.dynamodb) {
     rules.push(
-      { host: `dynamodb.${options.region}.amazonaws.com`, target: options.dynamodb },
-      { host: `*.ddb.${options.region}.amazonaws.com`, target: options.dynamodb },
+      { host: "dynamodb.*.amazonaws.com", target: options.dynamodb },
+      { host: "*.ddb.*.amazonaws.com", target: options.dynamodb },
     );
   }
   return rules;

@@ -1,5 +1,11 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { App, HandlerTarget, Route } from "../app/model.js";
+import {
+  type App,
+  AUTHORIZER_DEFAULTS,
+  type Authorizer,
+  type HandlerTarget,
+  type Route,
+} from "../app/model.js";
 import { findExport, type ModuleLoader } from "../app/module-loader.js";
 import { BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
 import { createLambdaContext } from "../runtime/lambda-context.js";
@@ -54,6 +60,21 @@ export function functionSpecFor(app: App, route: Route): FunctionSpec {
     timeoutMs: route.timeoutMs,
     memoryMb: route.memoryMb,
     environment: { ...app.environment, ...route.environment },
+  };
+}
+
+/**
+ * The authorizer's function as the app declares it (name, timeout, memory, environment over
+ * the app's), with {@link AUTHORIZER_DEFAULTS} for what it does not declare: the same settings
+ * the build deploys it with.
+ */
+export function authorizerSpecFor(app: App, authorizer: Authorizer): FunctionSpec {
+  return {
+    target: authorizer.target,
+    functionName: authorizer.functionName ?? `${app.name}-${app.stage}-${authorizer.name}`,
+    timeoutMs: authorizer.timeoutMs ?? AUTHORIZER_DEFAULTS.timeoutMs,
+    memoryMb: authorizer.memoryMb ?? AUTHORIZER_DEFAULTS.memoryMb,
+    environment: { ...app.environment, ...authorizer.environment },
   };
 }
 

@@ -307,6 +307,7 @@ environment:
       `${file}:11:5 routes.send.enviroment — expected one of handler, method, routeResponse, body, timeout, memory, environment, found unknown key "enviroment"`,
       `${file}:12:3 routes.leave — expected a handler reference ("file#export") or a route object, found a number (42)`,
       `${file}:13:3 routes.${"k".repeat(129)} — expected a route key of at most 128 characters, found 129 characters`,
+      `${file}:14:1 authorizer — expected a $connect route for the authorizer (AWS runs REQUEST authorizers on $connect only), found no $connect route (routes: $conect, send, leave, ${"k".repeat(129)})`,
       `${file}:17:7 authorizer.identitySource[0] — expected route.request.header.<name>, route.request.querystring.<name>, stageVariables.<name> or context.<name>, found a string ("route.request.headers.Auth")`,
       `${file}:19:3 limits.messageBytes — expected a positive whole number of bytes, found a number (1.5)`,
       `${file}:20:3 limits.frameBytes — expected a positive whole number of bytes, found a number (-1)`,
@@ -314,6 +315,45 @@ environment:
       `${file}:22:3 limits.maxConnectionDuration — expected a number of seconds above 0, at most 7200, found a number (0)`,
       `${file}:24:3 connections.ttl — expected a whole number of seconds, 0 or more, found a number (-1)`,
       `${file}:26:3 environment.PORT — expected a string, found a number (8080)`,
+    ]);
+  });
+
+  it("writes keys that are not identifiers in brackets in issue paths, in every format", async () => {
+    const dir = await appDir({
+      "switchboard.yaml": `name: keys
+routes:
+  $default: src/connect.ts
+  "chat.send":
+    handler: src/chat.ts#send
+    timeout: 100
+  "chat/join":
+    handler: src/chat.ts#send
+    memory: 1
+  "\${request.body.k}": src/connect.ts
+  "say \${name}": src/connect.ts
+`,
+    });
+    const file = path.join(dir, "switchboard.yaml");
+    expect(await problems(dir)).toEqual([
+      `${file}:6:5 routes["chat.send"].timeout — expected a number of seconds from 0.05 to 29, found a number (100)`,
+      `${file}:9:5 routes["chat/join"].memory — expected a whole number of MB from 128 to 10240, found a number (1)`,
+      // "\${" at the start is a "$" key API Gateway reserves; anywhere else it is plain text.
+      `${file}:10:3 routes["\${request.body.k}"] — expected $connect, $disconnect, $default or a custom route key not starting with "$", found "\${request.body.k}"`,
+    ]);
+    const sls = await appDir({
+      "serverless.yml": `service: keys
+provider:
+  name: aws
+functions:
+  "chat.fn":
+    handler: src/legacy.handler
+    timeout: 1000
+    events:
+      - websocket: $default
+`,
+    });
+    expect(await problems(sls)).toEqual([
+      `${path.join(sls, "serverless.yml")}:7:5 functions["chat.fn"].timeout — expected a number of seconds from 1 to 900, found a number (1000)`,
     ]);
   });
 

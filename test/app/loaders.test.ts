@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findConfigFile, loadApp } from "../../src/app/load.js";
+import { formatLoadWarning } from "../../src/app/load-warning.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import {
   resolveServedEnvironment,
@@ -126,12 +127,11 @@ describe("serverless.yml", () => {
       '<dir>/serverless.yml:13:11 functions.connect.events[0].websocket.authorizer — expected the name of a function in this service (connect, send, sendAgain), found "missingAuth"',
       '<dir>/serverless.yml:19:5 functions.sendAgain.handler — expected an export named "sendTwice" in <dir>/src/handler.ts, found no export "sendTwice" (has: auth, connect, send)',
       "<dir>/serverless.yml:20:5 functions.sendAgain.timeout — expected a number of seconds from 1 to 900, found a number (1000)",
-      '<dir>/serverless.yml:23:11 functions.sendAgain.events[0].websocket.route — expected each route key once (API Gateway has one integration per route), found "send" again (already routed to function send)',
       '<dir>/serverless.yml:24:11 functions.sendAgain.events[0].websocket.routeResponseSelectionExpression — expected $default (the only route response key API Gateway supports), found a string ("$request.body.x")',
     ]);
   });
 
-  it("reports a route that two functions claim", async () => {
+  it("gives a route that two functions claim to the later one, with a warning naming both (as serverless deploy does)", async () => {
     const dir = await appDir({
       "handler.js": "exports.a = async () => {}; exports.b = async () => {};\n",
       "package.json": "{}",
@@ -140,7 +140,7 @@ describe("serverless.yml", () => {
         "functions:",
         "  a:",
         "    handler: handler.a",
-        "    events: [{ websocket: chat }]",
+        "    events: [{ websocket: chat }, { websocket: $default }]",
         "  b:",
         "    handler: handler.b",
         "    events:",
@@ -149,8 +149,13 @@ describe("serverless.yml", () => {
         "",
       ].join("\n"),
     });
-    expect(await problems(dir)).toEqual([
-      '<dir>/serverless.yml:10:11 functions.b.events[0].websocket.route — expected each route key once (API Gateway has one integration per route), found "chat" again (already routed to function a)',
+    const app = await loadApp(dir, { loader });
+    expect(app.routes.map((r) => [r.key, r.target.export, r.functionName])).toEqual([
+      ["$default", "a", "chat-dev-a"],
+      ["chat", "b", "chat-dev-b"],
+    ]);
+    expect(app.warnings?.map(formatLoadWarning)).toEqual([
+      `${path.join(dir, "serverless.yml")}:10:11 functions.b.events[0].websocket.route — warning: route "chat" is declared by function a and again by function b; function b gets it (the later declaration wins, as in serverless deploy)`,
     ]);
   });
 
@@ -213,6 +218,54 @@ describe("serverless.yml", () => {
     expect(app.environment).toEqual({ STAGE: "dev", WHERE: "eu-none", ANSWER: "42" });
     expect(app.routes[0]).toMatchObject({ timeoutMs: 7000, functionName: "chat-svc-dev-c" });
     delete process.env.SB_TEST_REGION_NAME;
+  });
+});
+
+describe("serverless.yml: provider.region", () => {
+  const service = (region: string) => ({
+    "handler.ts": HANDLERS,
+    "serverless.yml": [
+      "service: where",
+      "provider:",
+      `  region: ${region}`,
+      "  environment:",
+      "    SEEN: ${aws:region}",
+      "functions:",
+      "  c:",
+      "    handler: handler.connect",
+      "    events: [{ websocket: $connect }]",
+      "",
+    ].join("\n"),
+  });
+
+  it("is read through its variables: the fallback, or the region chosen for the run", async () => {
+    const dir = await appDir(service("${opt:region, 'eu-north-1'}"));
+    expect(await loadApp(dir, { loader })).toMatchObject({
+      region: "eu-north-1",
+      environment: { SEEN: "eu-north-1" },
+    });
+    expect(await loadApp(dir, { loader, region: "ap-south-2" })).toMatchObject({
+      region: "ap-south-2",
+      environment: { SEEN: "ap-south-2" },
+    });
+  });
+
+  it("${opt:region} alone is the region of the local run (AWS_REGION, else us-east-1)", async () => {
+    const saved = process.env.AWS_REGION;
+    process.env.AWS_REGION = "sa-east-1";
+    try {
+      const app = await loadApp(await appDir(service("${opt:region}")), { loader });
+      expect(app).toMatchObject({ region: "sa-east-1", environment: { SEEN: "sa-east-1" } });
+    } finally {
+      if (saved === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved;
+    }
+  });
+
+  it("refuses a value that is no region", async () => {
+    expect(await problems(await appDir(service("Europe")))).toEqual([
+      '<dir>/serverless.yml:3:3 provider.region — expected an AWS region such as eu-north-1, found a string ("Europe")',
+    ]);
   });
 });
 
@@ -286,6 +339,31 @@ describe("Architect", () => {
       "<dir>/package.json:1:46 arc.ws[0].chat.src — expected a handler module lib/nope/index.{mjs,js,cjs,ts} for @ws route chat, found no folder lib/nope",
     ]);
   });
+
+  it("keeps @ws route names with /, . and _ as route keys and names their functions as Architect does", async () => {
+    const handler = "export const handler = async () => ({ statusCode: 200 });\n";
+    const names = ["chat/join", "chat.send", "chat_leave", "room-list"];
+    const dir = await appDir({
+      "app.arc": `@app\nnamed\n\n@ws\n${names.join("\n")}\n`,
+      ...Object.fromEntries(
+        ["connect", "disconnect", "default", ...names].map((n) => [
+          `src/ws/${n}/index.mjs`,
+          handler,
+        ]),
+      ),
+    });
+    const app = await loadApp(dir, { loader });
+    const custom = app.routes.slice(3);
+    expect(custom.map((r) => r.key)).toEqual(names);
+    // @architect/utils getLambdaName: "-" and "." → "_", "/" → "-" (Sandbox's context shows the same encoding).
+    expect(custom.map((r) => r.functionName)).toEqual([
+      "named-testing-ws-chat-join",
+      "named-testing-ws-chat_send",
+      "named-testing-ws-chat_leave",
+      "named-testing-ws-room_list",
+    ]);
+    expect(custom[0]?.target.file).toBe(path.join(dir, "src/ws/chat/join/index.mjs"));
+  });
 });
 
 describe("SAM / CloudFormation", () => {
@@ -337,6 +415,59 @@ describe("SAM / CloudFormation", () => {
     expect(await problems(dir)).toEqual([
       '<dir>/template.yaml:16:7 Resources.SendInteg.Properties.IntegrationType — expected AWS_PROXY (a Lambda proxy integration; AWS, HTTP, HTTP_PROXY and MOCK are not emulated), found a string ("HTTP_PROXY")',
       '<dir>/template.yaml:38:11 Resources.ConnectFn.Properties.Environment.Variables.TABLE.Ref — expected the name of a parameter, pseudo parameter or resource in this template, found "MissingTable"',
+    ]);
+  });
+
+  it("names the missing resource of a !GetAtt (short and long form), where it is written", async () => {
+    const dir = await appDir({
+      "src/app.mjs": HANDLERS,
+      "template.yaml": [
+        "Transform: AWS::Serverless-2016-10-31",
+        "Resources:",
+        "  Api:",
+        "    Type: AWS::ApiGatewayV2::Api",
+        "    Properties: { Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action }",
+        "  ConnectRoute:",
+        "    Type: AWS::ApiGatewayV2::Route",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      RouteKey: $connect",
+        "      Target: !Sub integrations/${ConnectInteg}",
+        "  ConnectInteg:",
+        "    Type: AWS::ApiGatewayV2::Integration",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      IntegrationType: AWS_PROXY",
+        "      IntegrationUri: !GetAtt NoSuchFunction.Arn",
+        "  DefaultRoute:",
+        "    Type: AWS::ApiGatewayV2::Route",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      RouteKey: $default",
+        "      Target: !Sub integrations/${DefaultInteg}",
+        "  DefaultInteg:",
+        "    Type: AWS::ApiGatewayV2::Integration",
+        "    Properties:",
+        "      ApiId: !Ref Api",
+        "      IntegrationType: AWS_PROXY",
+        "      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${ConnectFn.Arn}/invocations",
+        "  ConnectFn:",
+        "    Type: AWS::Serverless::Function",
+        "    Properties:",
+        "      CodeUri: src/",
+        "      Handler: app.connect",
+        "      Environment:",
+        "        Variables:",
+        "          QUEUE: !GetAtt MissingQueue.Arn",
+        "          TOPIC:",
+        "            Fn::GetAtt: [MissingTopic, TopicName]",
+        "",
+      ].join("\n"),
+    });
+    expect(await problems(dir)).toEqual([
+      '<dir>/template.yaml:17:7 Resources.ConnectInteg.Properties.IntegrationUri["Fn::GetAtt"] — expected the name of a resource in this template, found "NoSuchFunction"',
+      '<dir>/template.yaml:37:11 Resources.ConnectFn.Properties.Environment.Variables.QUEUE["Fn::GetAtt"] — expected the name of a resource in this template, found "MissingQueue"',
+      '<dir>/template.yaml:39:13 Resources.ConnectFn.Properties.Environment.Variables.TOPIC["Fn::GetAtt"] — expected the name of a resource in this template, found "MissingTopic"',
     ]);
   });
 

@@ -157,7 +157,8 @@ describe("switchboard build: bad input fails, naming file and route, and leaves 
         "name: noconnect\nauthorizer:\n  handler: handlers.mjs#connect\nroutes:\n  $default: handlers.mjs#connect\n",
       "handlers.mjs": handlers,
     });
-    await expectUntouched(dir, /switchboard\.yaml authorizer — expected a \$connect route/);
+    // Refused by the loader now (as validate does), so the issue has its line.
+    await expectUntouched(dir, /switchboard\.yaml:2:1 authorizer — expected a \$connect route/);
   });
 
   it("refuses to replace a folder that holds something other than an earlier build", async () => {

@@ -412,6 +412,43 @@ describe("compileTemplate: options and other apps", () => {
   });
 });
 
+describe("compileTemplate: a foreign app deploys what it declares", () => {
+  it("sam-chat: each function's Runtime, MemorySize, Timeout and variables (the authorizer's from Globals), and no connection table", async () => {
+    const sam = await loadApp(path.join(ROOT, "test", "fixtures", "sam-chat"), { loader });
+    const t = compileTemplate(sam, {});
+    // Globals: nodejs20.x, 10 s, 256 MB, TABLE_NAME; WhoamiFunction: its own 512 MB.
+    expect(props(t, "AuthorizerFunction")).toMatchObject({
+      Runtime: "nodejs20.x",
+      MemorySize: 256,
+      Timeout: 10,
+      Environment: { Variables: { TABLE_NAME: "simplechat_connections" } },
+    });
+    const functions = ofType(t, "AWS::Lambda::Function");
+    for (const [id, fn] of Object.entries(functions)) {
+      expect((fn.Properties as { Runtime: string }).Runtime, id).toBe("nodejs20.x");
+    }
+    expect(
+      Object.values(functions).map((f) => (f.Properties as { MemorySize: number }).MemorySize),
+    ).toContain(512);
+    expect(ofType(t, "AWS::DynamoDB::Table")).toEqual({});
+    expect(JSON.stringify(t)).not.toContain("SWITCHBOARD_CONNECTION_TABLE");
+    expect(t.Outputs?.ConnectionTableName).toBeUndefined();
+  });
+
+  it("a declared runtime wins over --runtime, which stays the default for the rest", () => {
+    const t = compileTemplate(
+      app([
+        { key: "$connect", runtime: "nodejs20.x" },
+        { key: "$default", target: { file: "/app/other.mjs", export: "handler" } },
+      ]),
+      {},
+      { runtime: "nodejs22.x" },
+    );
+    expect(props(t, "ConnectFunction").Runtime).toBe("nodejs20.x");
+    expect(props(t, "DefaultFunction").Runtime).toBe("nodejs22.x");
+  });
+});
+
 describe("planApp: what cannot be built", () => {
   const problems = (a: App) => {
     try {

@@ -74,7 +74,6 @@ describe("interception of AWS hosts (what functions under switchboard dev call)"
     remove = addInterceptions(
       devInterceptions({
         apiId: "abc123defg",
-        region: "eu-west-1",
         gateway: { hostname: "127.0.0.1", port: gateway.port },
         dynamodb: { hostname: "127.0.0.1", port: dynamo.port },
       }),
@@ -85,18 +84,22 @@ describe("interception of AWS hosts (what functions under switchboard dev call)"
     await Promise.all([gateway.close(), dynamo.close(), other.close()]);
   });
 
-  it("matches the API's execute-api host in any region, and DynamoDB in the app's region only", () => {
+  it("matches the API's execute-api host and DynamoDB in any region (the one the code uses), nothing else", () => {
     const toGateway = { hostname: "127.0.0.1", port: gateway.port };
     expect(interceptedTarget("abc123defg.execute-api.eu-west-1.amazonaws.com")).toEqual(toGateway);
     expect(interceptedTarget("ABC123DEFG.execute-api.us-east-1.amazonaws.com.")).toEqual(toGateway);
     expect(interceptedTarget("dynamodb.eu-west-1.amazonaws.com")?.port).toBe(dynamo.port);
     expect(interceptedTarget("123456789012.ddb.eu-west-1.amazonaws.com")?.port).toBe(dynamo.port);
+    expect(interceptedTarget("dynamodb.us-east-1.amazonaws.com")?.port).toBe(dynamo.port);
+    expect(interceptedTarget("dynamodb.eu-north-1.amazonaws.com")?.port).toBe(dynamo.port);
+    expect(interceptedTarget("123456789012.ddb.ap-south-2.amazonaws.com")?.port).toBe(dynamo.port);
     for (const host of [
       "zzz999zzzz.execute-api.eu-west-1.amazonaws.com",
       "xabc123defg.execute-api.eu-west-1.amazonaws.com",
       "abc123defg.execute-api.eu-west-1.amazonaws.com.evil.test",
-      "dynamodb.us-east-1.amazonaws.com",
       "s3.eu-west-1.amazonaws.com",
+      "dynamodb.eu-west-1.amazonaws.com.evil.test",
+      "streams.dynamodb.eu-west-1.amazonaws.com",
       "sts.amazonaws.com",
       "127.0.0.1",
       "localhost",
@@ -164,14 +167,14 @@ describe("interception of AWS hosts (what functions under switchboard dev call)"
     }) as never;
     for (const hostname of [
       "s3.eu-west-1.amazonaws.com",
-      "dynamodb.us-east-1.amazonaws.com",
+      "streams.dynamodb.us-east-1.amazonaws.com",
       "zzz999zzzz.execute-api.eu-west-1.amazonaws.com",
     ]) {
       await expect(get({ hostname, path: "/", lookup }, https.request)).rejects.toThrow(/no DNS/);
     }
     expect(asked).toEqual([
       "s3.eu-west-1.amazonaws.com",
-      "dynamodb.us-east-1.amazonaws.com",
+      "streams.dynamodb.us-east-1.amazonaws.com",
       "zzz999zzzz.execute-api.eu-west-1.amazonaws.com",
     ]);
     expect(gateway.seen.length).toBe(before.gateway);

@@ -1,28 +1,29 @@
 import path from "node:path";
-import {
-  IDENTITY_SOURCE,
-  IDENTITY_SOURCE_EXPECTED,
-  isStageName,
-  STAGE_EXPECTED,
-} from "../config-schema.js";
-import { describeValue, listNames, quote } from "../describe-value.js";
+import { describeValue, quote } from "../describe-value.js";
 import { type Resolved, resolveHandler } from "../handler-target.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   type AppFormat,
   type Authorizer,
-  CONNECT,
   DEFAULT_LIMITS,
-  DEFAULT_ROUTE,
-  DISCONNECT,
   type HandlerTarget,
   type Limits,
   type Route,
   type TableDeclaration,
 } from "../model.js";
-import { parseRouteSelectionExpression } from "../route-selection.js";
+import {
+  authorizerRouteProblem,
+  identitySourceProblem,
+  isMemoryMb,
+  MEMORY_EXPECTED,
+  type RuleProblem,
+  routeCountProblem,
+  routeKeyProblem,
+  routeSelectionProblem,
+  stageProblem,
+} from "../rules.js";
 import type { SourceIssues } from "./source-issues.js";
 
 /** A handler as a foreign format names it, translated to a `file#export` reference. */
@@ -50,20 +51,37 @@ export interface RouteDraft {
   timeoutMs: number;
   memoryMb: number;
   environment: Record<string, string>;
+  /** The Lambda runtime declared (`nodejs20.x`), when one is. */
+  runtime?: string;
 }
 
-export interface AuthorizerDraft {
+/** What the source declares about the authorizer's own function (absent: the defaults). */
+export interface FunctionSettingsDraft {
+  functionName?: string;
+  timeoutMs?: number;
+  memoryMb?: number;
+  environment?: Record<string, string>;
+  runtime?: string;
+}
+
+export interface AuthorizerDraft extends FunctionSettingsDraft {
   name: string;
   handler: HandlerDraft;
   identitySource: string[];
   /** Where the identity sources are written. */
   identitySourceAt: DocumentPath;
+  /** Where the authorizer is declared (issues about the authorizer as a whole point there). */
+  at?: DocumentPath;
 }
 
 /** What every foreign loader reads its format into; {@link finishApp} checks it and builds the App. */
 export interface AppDraft {
   name: string;
   stage: string;
+  /** The region the source declares for its functions. */
+  region?: string;
+  /** The static files folder the source declares, relative to the app root. */
+  staticDir?: string;
   /** Where the stage is written (issues about it point there). */
   stageAt?: DocumentPath;
   routeSelectionExpression: string;
@@ -78,8 +96,6 @@ export interface AppDraft {
   tables?: TableDeclaration[];
 }
 
-const SPECIAL_KEYS: readonly string[] = [CONNECT, DISCONNECT, DEFAULT_ROUTE];
-const MAX_ROUTE_KEY = 128;
 /** The longest integration timeout API Gateway allows; longer Lambda timeouts are cut to it. */
 const MAX_INTEGRATION_SECONDS = 29;
 
@@ -99,38 +115,41 @@ export async function finishApp(
   const { issues, options } = context;
   const root = context.root ?? path.dirname(issues.file);
   const stage = options.stage ?? draft.stage;
-  if (options.stage !== undefined && !isStageName(options.stage)) {
-    issues.add([], STAGE_EXPECTED, `${describeValue(options.stage)} from the stage option`);
-  } else if (options.stage === undefined && !isStageName(draft.stage)) {
-    issues.add(draft.stageAt ?? [], STAGE_EXPECTED, describeValue(draft.stage));
-  }
-  try {
-    parseRouteSelectionExpression(draft.routeSelectionExpression);
-  } catch (error) {
-    issues.add(
-      draft.routeSelectionAt ?? [],
-      "a route selection expression such as $request.body.action",
-      (error as Error).message,
+  const report = (at: DocumentPath, problem: RuleProblem | undefined) => {
+    if (problem) issues.add(at, problem.expected, problem.found);
+  };
+  // The app rules (rules.ts), as the native format's validation and the build check them.
+  if (options.stage !== undefined) {
+    report(
+      [],
+      stageProblem(options.stage, (v) => `${describeValue(v)} from the stage option`),
     );
+  } else {
+    report(draft.stageAt ?? [], stageProblem(draft.stage, describeValue));
   }
-  if (draft.routes.length === 0) {
-    issues.add(draft.routesAt, "at least one WebSocket route", "none");
-  }
+  report(draft.routeSelectionAt ?? [], routeSelectionProblem(draft.routeSelectionExpression));
+  report(draft.routesAt, routeCountProblem(draft.routes.length));
   checkRouteKeys(draft.routes, issues);
   if (draft.authorizer) {
-    draft.authorizer.identitySource.forEach((source, index) => {
-      if (!IDENTITY_SOURCE.test(source)) {
-        issues.add(
-          [...draft.authorizer!.identitySourceAt, index],
-          IDENTITY_SOURCE_EXPECTED,
-          quote(source),
-        );
-      }
+    const { identitySource, identitySourceAt } = draft.authorizer;
+    identitySource.forEach((source, index) => {
+      report([...identitySourceAt, index], identitySourceProblem(source));
     });
+    report(
+      draft.authorizer.at ?? draft.routesAt,
+      authorizerRouteProblem(draft.routes.map((route) => route.key)),
+    );
   }
 
   options.beforeImport?.(
-    Object.assign({}, draft.environment, ...draft.routes.map((route) => route.environment)),
+    Object.assign(
+      {},
+      // What Lambda sets in the function's region, for code that reads it at import.
+      options.region || draft.region ? { AWS_REGION: options.region ?? draft.region } : {},
+      draft.environment,
+      ...draft.routes.map((route) => route.environment),
+      draft.authorizer?.environment,
+    ),
   );
   const refContext = { root, loader: options.loader };
   const targets = new Map<RouteDraft, HandlerTarget>();
@@ -158,6 +177,7 @@ export async function finishApp(
       : []),
   ]);
   issues.throwIfAny();
+  const warnings = issues.warnings();
 
   const routes = draft.routes.map(
     (route): Route => ({
@@ -168,6 +188,7 @@ export async function finishApp(
       timeoutMs: route.timeoutMs,
       memoryMb: route.memoryMb,
       environment: route.environment,
+      ...(route.runtime ? { runtime: route.runtime } : {}),
     }),
   );
   const authorizer: Authorizer | undefined =
@@ -176,12 +197,15 @@ export async function finishApp(
           name: draft.authorizer.name,
           target: authorizerTarget,
           identitySource: draft.authorizer.identitySource,
+          ...functionSettings(draft.authorizer),
         }
       : undefined;
   return {
     name: draft.name,
     stage,
+    ...(options.region || draft.region ? { region: options.region ?? draft.region } : {}),
     root,
+    ...(draft.staticDir !== undefined ? { staticDir: path.resolve(root, draft.staticDir) } : {}),
     source: { file: issues.file, format: context.format },
     routeSelectionExpression: draft.routeSelectionExpression,
     routes,
@@ -190,30 +214,27 @@ export async function finishApp(
     environment: draft.environment,
     limits: { ...DEFAULT_LIMITS, ...draft.limits },
     ...(draft.tables?.length ? { tables: draft.tables } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** The declared settings only (an undefined one keeps the default). */
+function functionSettings(draft: FunctionSettingsDraft): FunctionSettingsDraft {
+  const { functionName, timeoutMs, memoryMb, environment, runtime } = draft;
+  return Object.fromEntries(
+    Object.entries({ functionName, timeoutMs, memoryMb, environment, runtime }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
 }
 
 function checkRouteKeys(routes: readonly RouteDraft[], issues: SourceIssues): void {
   const first = new Map<string, RouteDraft>();
   for (const route of routes) {
     const { key } = route;
-    if (key === "") {
-      issues.add(route.at, "a non-empty route key", "an empty string");
-      continue;
-    }
-    if (key.startsWith("$") && !SPECIAL_KEYS.includes(key)) {
-      issues.add(
-        route.at,
-        `${listNames(SPECIAL_KEYS)} or a custom route key not starting with "$"`,
-        quote(key),
-      );
-    } else if (key.length > MAX_ROUTE_KEY) {
-      issues.add(
-        route.at,
-        `a route key of at most ${MAX_ROUTE_KEY} characters`,
-        `${key.length} characters`,
-      );
-    }
+    const problem = routeKeyProblem(key);
+    if (problem) issues.add(route.at, problem.expected, problem.found);
+    if (key === "") continue;
     const earlier = first.get(key);
     if (earlier) {
       issues.add(
@@ -257,8 +278,8 @@ export function readMemory(
   fallback: number,
 ): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 128 || value > 10240) {
-    issues.add(at, "a whole number of MB from 128 to 10240", describeValue(value));
+  if (!isMemoryMb(value)) {
+    issues.add(at, MEMORY_EXPECTED, describeValue(value));
     return fallback;
   }
   return value;
@@ -294,6 +315,11 @@ export function lambdaHandlerRef(handler: string, dir = ""): string | undefined 
   const file = handler.slice(0, dot);
   const name = handler.slice(dot + 1);
   return `${dir ? path.posix.join(dir.split(path.sep).join("/"), file) : file}#${name}`;
+}
+
+/** A declared Node.js Lambda runtime worth carrying (`nodejs20.x`); anything else is the loader's issue. */
+export function nodeRuntime(value: unknown): string | undefined {
+  return typeof value === "string" && /^nodejs\d+\.x$/.test(value) ? value : undefined;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

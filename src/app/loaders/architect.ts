@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { describeValue, quote } from "../describe-value.js";
 import type { DocumentPath, Position } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   CONNECT,
@@ -13,7 +13,14 @@ import {
   type TableDeclaration,
 } from "../model.js";
 import { SERVED_HOST, SERVED_PORT, SERVED_TABLES_PORT } from "../served-environment.js";
-import { type AppDraft, finishApp, type RouteDraft, readMemory, readTimeout } from "./app-draft.js";
+import {
+  type AppDraft,
+  finishApp,
+  nodeRuntime,
+  type RouteDraft,
+  readMemory,
+  readTimeout,
+} from "./app-draft.js";
 import {
   type ArcItem,
   type ArcManifest,
@@ -37,6 +44,16 @@ const LIFECYCLE: Record<string, string> = {
 };
 const ROUTE_NAME = /^[a-zA-Z0-9/\-._]{1,255}$/;
 const HANDLER_FILES = ["index.mjs", "index.js", "index.cjs", "index.ts", "index.mts"];
+
+/**
+ * A route name as Architect writes it into Lambda function names (`@architect/utils`
+ * getLambdaName): `-` and `.` become `_`, `/` becomes `-`; `_`, letters and digits stay. So
+ * `chat/join` → `chat-join`, `chat.send` → `chat_send`. Lossy, as in Architect (whose own
+ * deploy then has clashing names); the build reports such a clash.
+ */
+export function lambdaName(route: string): string {
+  return route.replace(/[-.]/g, "_").replace(/\//g, "-");
+}
 
 /** Where an Architect manifest can be, in Architect's own order of preference. */
 export const ARCHITECT_FILES: readonly string[] = [
@@ -109,6 +126,7 @@ class ManifestReader {
         this.#issues,
         DEFAULT_MEMORY_MB,
       ),
+      runtime: nodeRuntime(aws.get("runtime")?.value),
     };
     const timeoutSetting = aws.get("timeout");
     if (timeoutSetting)
@@ -138,9 +156,13 @@ class ManifestReader {
     }
     const stage = SANDBOX_STAGE;
     const tables = this.#tables(name);
+    const region = aws.get("region")?.value;
+    const staticDir = this.#staticFolder();
     const draft: AppDraft = {
       name,
       stage,
+      ...(staticDir !== undefined ? { staticDir } : {}),
+      ...(typeof region === "string" ? { region } : {}),
       // Architect selects routes by the `action` key, in Sandbox and in AWS.
       routeSelectionExpression: DEFAULT_ROUTE_SELECTION_EXPRESSION,
       routes,
@@ -185,7 +207,7 @@ class ManifestReader {
 
   #route(
     item: ArcItem,
-    defaults: { timeoutSeconds: number; memoryMb: number },
+    defaults: { timeoutSeconds: number; memoryMb: number; runtime: string | undefined },
   ): RouteDraft | undefined {
     const { name } = item;
     const { at } = item;
@@ -223,17 +245,40 @@ class ManifestReader {
     const config = this.#functionConfig(dir);
     const timeoutSeconds = numberSetting(config.get("timeout")) ?? defaults.timeoutSeconds;
     const memory = numberSetting(config.get("memory"));
+    const runtime = nodeRuntime(config.get("runtime")) ?? defaults.runtime;
     return {
       key: LIFECYCLE[name] ?? name,
       at,
       declaredIn: `@ws ${name}`,
       handler: { ref: `${path.posix.join(folder, handlerFile)}#handler`, at },
-      functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${name.replace(/[^A-Za-z0-9-]/g, "-")}`,
+      functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${lambdaName(name)}`,
       routeResponse: false,
       timeoutMs: readTimeout(timeoutSeconds, at, this.#issues, defaults.timeoutSeconds),
       memoryMb: readMemory(memory ?? defaults.memoryMb, at, this.#issues, defaults.memoryMb),
       environment: {},
+      ...(runtime ? { runtime } : {}),
     };
+  }
+
+  /**
+   * `@static`'s folder, as Sandbox serves it: `folder <dir>` when given, else `public`.
+   * Undefined without `@static`.
+   */
+  #staticFolder(): string | undefined {
+    const pragma = this.#manifest.get("static");
+    if (!pragma) return undefined;
+    const folder = this.#settings(pragma.items).get("folder");
+    if (folder === undefined) return "public";
+    if (typeof folder.value !== "string" || folder.value === "") {
+      this.#add(
+        folder.item,
+        folder.at,
+        "a folder name (@static folder <dir>)",
+        describeValue(folder.value),
+      );
+      return "public";
+    }
+    return folder.value;
   }
 
   #appNameSafe(): string {

@@ -134,14 +134,16 @@ export class IntrinsicResolver {
   }
 
   #resolve(value: unknown, at: DocumentPath): unknown {
+    // Every item is resolved even after one fails, so that one run reports every problem.
+    let failed = false;
     if (Array.isArray(value)) {
       const out: unknown[] = [];
       for (const [index, item] of value.entries()) {
         const resolved = this.#resolve(item, [...at, index]);
-        if (resolved === UNRESOLVED) return UNRESOLVED;
-        if (resolved !== NO_VALUE) out.push(resolved);
+        if (resolved === UNRESOLVED) failed = true;
+        else if (resolved !== NO_VALUE) out.push(resolved);
       }
-      return out;
+      return failed ? UNRESOLVED : out;
     }
     if (!isRecord(value)) return value;
     const keys = Object.keys(value);
@@ -152,10 +154,10 @@ export class IntrinsicResolver {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       const resolved = this.#resolve(item, [...at, key]);
-      if (resolved === UNRESOLVED) return UNRESOLVED;
-      if (resolved !== NO_VALUE) out[key] = resolved;
+      if (resolved === UNRESOLVED) failed = true;
+      else if (resolved !== NO_VALUE) out[key] = resolved;
     }
-    return out;
+    return failed ? UNRESOLVED : out;
   }
 
   #fail(at: DocumentPath, expected: string, found: string): typeof UNRESOLVED {

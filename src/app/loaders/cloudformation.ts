@@ -2,7 +2,7 @@ import path from "node:path";
 import { apiIdFor } from "../aws-names.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import { type App, CONNECT, DEFAULT_STAGE } from "../model.js";
 import {
   type AppDraft,
@@ -11,6 +11,7 @@ import {
   type HandlerDraft,
   isRecord,
   lambdaHandlerRef,
+  nodeRuntime,
   type RouteDraft,
   readEnvironment,
   readMemory,
@@ -50,6 +51,7 @@ interface FunctionInfo {
   timeoutMs: number;
   memoryMb: number;
   environment: Record<string, string>;
+  runtime?: string;
 }
 
 /**
@@ -208,6 +210,7 @@ class TemplateReader {
         timeoutMs: Math.min(fn.timeoutMs, integration.timeoutMs ?? fn.timeoutMs),
         memoryMb: fn.memoryMb,
         environment: fn.environment,
+        ...(fn.runtime ? { runtime: fn.runtime } : {}),
       });
       const auth = this.#string(id, "AuthorizationType");
       if (auth === "CUSTOM") {
@@ -406,8 +409,14 @@ class TemplateReader {
     return {
       name: this.#string(id, "Name") ?? id,
       handler: fn.handler,
+      functionName: fn.name,
+      timeoutMs: fn.timeoutMs,
+      memoryMb: fn.memoryMb,
+      environment: fn.environment,
+      ...(fn.runtime ? { runtime: fn.runtime } : {}),
       identitySource: list as string[],
       identitySourceAt: this.#at(id, "IdentitySource"),
+      at: this.#at(id),
     };
   }
 
@@ -511,6 +520,7 @@ class TemplateReader {
         DEFAULT_MEMORY_MB,
       ),
       environment: this.#environment(id, globals),
+      ...(nodeRuntime(runtime?.value) ? { runtime: runtime?.value as string } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import type { App, AppFormat } from "../model.js";
 import { isRecord } from "./app-draft.js";
 import { ARCHITECT_FILES, loadArchitect } from "./architect.js";

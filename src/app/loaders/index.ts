@@ -7,4 +7,5 @@ export {
   foreignLoaderFor,
 } from "./detect.js";
 export { loadLambdaSharp } from "./lambdasharp.js";
+export { appFromConfig, loadNative } from "./native.js";
 export { loadServerless, loadServerlessModule } from "./serverless.js";

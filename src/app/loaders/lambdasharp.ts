@@ -2,7 +2,7 @@ import path from "node:path";
 import { describeValue, quote } from "../describe-value.js";
 import { resolveModuleFile } from "../handler-ref.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   CONNECT,

@@ -7,7 +7,10 @@ import type { SourceIssues } from "./source-issues.js";
 export interface VariableSources {
   /** `--stage` given to switchboard (`${opt:stage}`); undefined when not given. */
   stage?: string;
-  region: string;
+  /** The region chosen for the run (`${opt:region}`); undefined when not chosen. */
+  optRegion?: string;
+  /** The region the service runs in (`${aws:region}`; `${opt:region}` with no fallback). */
+  region: () => string;
   accountId: string;
   env: NodeJS.ProcessEnv;
 }
@@ -136,6 +139,9 @@ export class ServerlessVariables {
         `a variable source Switchboard resolves locally (${SUPPORTED}) or a fallback`,
         quote(written),
       );
+    } else if (candidates.includes("opt:region")) {
+      // No --region and no fallback: the region of the local run, as the message above says.
+      return this.#sources.region();
     } else if (candidates[0]?.startsWith("opt:stage")) {
       this.#issues.add(
         at,
@@ -161,7 +167,9 @@ export class ServerlessVariables {
       case "self":
         return this.#self(address, at, depth);
       case "opt":
-        return address === "stage" ? this.#sources.stage : undefined;
+        if (address === "stage") return this.#sources.stage;
+        if (address === "region") return this.#sources.optRegion;
+        return undefined;
       case "env":
         return this.#sources.env[address];
       case "sls":
@@ -169,7 +177,7 @@ export class ServerlessVariables {
         if (address === "instanceId") return "local";
         return UNSUPPORTED;
       case "aws":
-        if (address === "region") return this.#sources.region;
+        if (address === "region") return this.#sources.region();
         if (address === "accountId") return this.#sources.accountId;
         return UNSUPPORTED;
       default:

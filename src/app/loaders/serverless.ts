@@ -1,7 +1,7 @@
 import { apiIdFor } from "../aws-names.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
 import type { DocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   CONNECT,
@@ -14,6 +14,7 @@ import {
   finishApp,
   isRecord,
   lambdaHandlerRef,
+  nodeRuntime,
   type RouteDraft,
   readEnvironment,
   readMemory,
@@ -74,28 +75,45 @@ export function serverlessApp(
     issues.throwIfAny();
   }
   const raw = config as Record<string, unknown>;
-  const rawProvider = isRecord(raw.provider) ? raw.provider : {};
-  const region =
-    typeof rawProvider.region === "string" && !rawProvider.region.includes("${")
-      ? rawProvider.region
-      : (process.env.AWS_REGION ?? "us-east-1");
+  // provider.region is read like any value (variables resolved); until it is, and when it is
+  // not set, the service runs in the chosen region, else AWS_REGION, else us-east-1.
+  let region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   const variables = new ServerlessVariables(
     raw,
     {
       ...(options.stage !== undefined ? { stage: options.stage } : {}),
-      region,
+      ...(options.region !== undefined ? { optRegion: options.region } : {}),
+      region: () => region,
       accountId: ACCOUNT_ID,
       env: process.env,
     },
     issues,
   );
+  const declaredRegion = isRecord(raw.provider)
+    ? variables.resolve(["provider", "region"])
+    : undefined;
+  if (declaredRegion !== undefined) {
+    if (typeof declaredRegion === "string" && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(declaredRegion)) {
+      region = options.region ?? declaredRegion;
+    } else if (typeof declaredRegion !== "string" || !declaredRegion.includes("${")) {
+      issues.add(
+        ["provider", "region"],
+        "an AWS region such as eu-north-1",
+        describeValue(declaredRegion),
+      );
+    }
+  }
   // Only what a local WebSocket run reads is resolved: a `${ssm:...}` in an HTTP function or in
   // `custom` must not stop the app. `resources` resolve where an environment value uses them.
+  const authorizers = authorizerFunctionKeys(raw.functions);
   const functions = isRecord(raw.functions)
     ? Object.fromEntries(
         Object.entries(raw.functions).map(([key, fn]) => {
           const at = ["functions", key];
-          if (!isRecord(fn) || hasWebSocketEvent(fn)) return [key, variables.resolve(at)];
+          // A WebSocket function or an authorizer runs locally: all of it is read.
+          if (!isRecord(fn) || hasWebSocketEvent(fn) || authorizers(key)) {
+            return [key, variables.resolve(at)];
+          }
           const picked = ["name", "handler", "image"].filter((field) => field in fn);
           return [
             key,
@@ -134,6 +152,27 @@ const PROVIDER_FIELDS = [
   "websocketsApiRouteSelectionExpression",
 ];
 
+/**
+ * Which functions WebSocket authorizers name, as written (before variables): by key, or by an
+ * ARN ending in the function's key (its deployed name is `<service>-<stage>-<key>`).
+ */
+function authorizerFunctionKeys(functions: unknown): (key: string) => boolean {
+  const names: string[] = [];
+  if (isRecord(functions)) {
+    for (const fn of Object.values(functions)) {
+      if (!isRecord(fn) || !Array.isArray(fn.events)) continue;
+      for (const event of fn.events) {
+        const ws = isRecord(event) ? event.websocket : undefined;
+        const auth = isRecord(ws) ? ws.authorizer : undefined;
+        const named = isRecord(auth) ? (auth.name ?? auth.arn) : auth;
+        if (typeof named === "string") names.push(named);
+      }
+    }
+  }
+  return (key) =>
+    names.some((name) => name === key || (name.startsWith("arn:") && name.endsWith(key)));
+}
+
 function hasWebSocketEvent(fn: Record<string, unknown>): boolean {
   return (
     Array.isArray(fn.events) && fn.events.some((event) => isRecord(event) && "websocket" in event)
@@ -153,6 +192,8 @@ class ServiceReader {
   readonly #resolver: IntrinsicResolver;
   readonly #resources: Record<string, unknown>;
   readonly #region: string;
+  /** provider.timeout / memorySize / runtime: what functions that declare none get. */
+  #defaults = { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memoryMb: DEFAULT_MEMORY_MB };
 
   constructor(
     service: Record<string, unknown>,
@@ -228,6 +269,7 @@ class ServiceReader {
         DEFAULT_MEMORY_MB,
       ),
     };
+    this.#defaults = defaults;
     const routes: RouteDraft[] = [];
     let authorizer: AuthorizerDraft | undefined;
     for (const [key, fn] of Object.entries(this.#functions)) {
@@ -260,12 +302,13 @@ class ServiceReader {
         defaults.memoryMb,
       );
       const environment = this.#environment(fn.environment, [...at, "environment"]);
+      const runtime = nodeRuntime(fn.runtime ?? provider.runtime);
       for (const { event, index } of websocketEvents) {
         const eventAt: DocumentPath = [...at, "events", index, "websocket"];
         const ws = (event as Record<string, unknown>).websocket;
         const route = this.#route(ws, eventAt);
         if (!route || !handler) continue;
-        routes.push({
+        const draft: RouteDraft = {
           key: route.key,
           at: route.at,
           declaredIn: `function ${key}`,
@@ -275,7 +318,21 @@ class ServiceReader {
           timeoutMs,
           memoryMb,
           environment,
-        });
+          ...(runtime ? { runtime } : {}),
+        };
+        // `serverless deploy` compiles one Route resource per route key, so a key declared
+        // again replaces the earlier declaration: the later event wins (authorizer included).
+        const earlier = routes.findIndex((r) => r.key === route.key);
+        if (earlier >= 0) {
+          const replaced = routes[earlier] as RouteDraft;
+          this.#issues.warn(
+            route.at,
+            `route ${quote(route.key)} is declared by ${replaced.declaredIn} and again by function ${key}; function ${key} gets it (the later declaration wins, as in serverless deploy)`,
+          );
+          routes.splice(earlier, 1);
+          if (route.key === CONNECT) authorizer = undefined;
+        }
+        routes.push(draft);
         if (route.authorizer !== undefined) {
           const authAt: DocumentPath = [...eventAt, "authorizer"];
           if (route.key !== CONNECT) {
@@ -293,6 +350,7 @@ class ServiceReader {
     const draft: AppDraft = {
       name: this.#name,
       stage: this.#stage,
+      region: this.#region,
       stageAt: ["provider", "stage"],
       routeSelectionExpression: typeof rse === "string" ? rse : DEFAULT_ROUTE_SELECTION_EXPRESSION,
       routeSelectionAt: ["provider", "websocketsApiRouteSelectionExpression"],
@@ -455,13 +513,32 @@ class ServiceReader {
     const functionKey = this.#authorizerFunction(name, arn, nameAt);
     if (functionKey === undefined) return undefined;
     const fn = this.#functions[functionKey] as Record<string, unknown>;
-    const handler = this.#handler(fn, ["functions", functionKey]);
+    const fnAt: DocumentPath = ["functions", functionKey];
+    const handler = this.#handler(fn, fnAt);
     if (!handler) return undefined;
+    // The authorizer is a function of the service: it runs with its own declared settings.
+    const runtime = nodeRuntime(fn.runtime ?? this.#provider.runtime);
     return {
       name: functionKey,
+      functionName: this.#functionName(functionKey),
+      timeoutMs: readTimeout(
+        fn.timeout,
+        [...fnAt, "timeout"],
+        this.#issues,
+        this.#defaults.timeoutSeconds,
+      ),
+      memoryMb: readMemory(
+        fn.memorySize,
+        [...fnAt, "memorySize"],
+        this.#issues,
+        this.#defaults.memoryMb,
+      ),
+      environment: this.#environment(fn.environment, [...fnAt, "environment"]),
+      ...(runtime ? { runtime } : {}),
       handler: { ref: handler, at: ["functions", functionKey, "handler"] },
       identitySource: sources as string[],
       identitySourceAt: typeof identitySource === "string" ? sourceAt.slice(0, -1) : sourceAt,
+      at,
     };
   }
 

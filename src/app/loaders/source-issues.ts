@@ -9,6 +9,7 @@ import {
   type Position,
   type RawIssue,
 } from "../issue-location.js";
+import type { LoadWarning } from "../load-warning.js";
 
 /** Where a path of a foreign config is written; `undefined` when it is not (or not known). */
 export type PositionOf = (at: DocumentPath) => Position | undefined;
@@ -29,6 +30,7 @@ export class SourceIssues {
   readonly #positionOf: PositionOf | undefined;
   readonly #issues: RawIssue[] = [];
   readonly #seen = new Set<string>();
+  readonly #warnings: { path: DocumentPath; message: string }[] = [];
 
   constructor(file: string, positionOf?: PositionOf) {
     this.file = path.resolve(file);
@@ -49,6 +51,25 @@ export class SourceIssues {
 
   addAll(issues: readonly RawIssue[]): void {
     this.#issues.push(...issues);
+  }
+
+  /** A warning: accepted as the source framework accepts it, but maybe not meant. */
+  warn(at: DocumentPath, message: string): void {
+    this.#warnings.push({ path: at, message });
+  }
+
+  /** Every warning so far, located. */
+  warnings(): LoadWarning[] {
+    const file = displayFile(this.file);
+    return this.#warnings.map(({ path: at, message }) => {
+      const position = this.#nearest(at);
+      return {
+        file,
+        ...(position ? { line: position.line, column: position.column } : {}),
+        path: formatDocumentPath(at),
+        message,
+      };
+    });
   }
 
   /** Every issue, located and sorted by line (unlocated ones first, in the order found). */

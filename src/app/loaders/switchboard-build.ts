@@ -6,7 +6,7 @@ import { unzipSync } from "fflate";
 import { ConfigError, type ConfigIssue } from "../../errors.js";
 import { describeValue } from "../describe-value.js";
 import { displayFile, formatDocumentPath } from "../issue-location.js";
-import type { LoadAppOptions } from "../load.js";
+import type { LoadAppOptions } from "../load-options.js";
 import {
   type App,
   type Authorizer,
