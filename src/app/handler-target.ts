@@ -1,6 +1,8 @@
 import path from "node:path";
+import { isClass } from "../runtime/is-class.js";
 import { isStandardSchema } from "../runtime/schema.js";
-import { describeValue, isClass, listNames, quote } from "./describe-value.js";
+import { methodNames } from "../runtime/websocket-function.js";
+import { describeValue, listNames, quote } from "./describe-value.js";
 import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
 import { displayFile } from "./issue-location.js";
 import type { HandlerTarget } from "./model.js";
@@ -65,7 +67,7 @@ export async function resolveHandler(
   if (owner === undefined) {
     return fail("ref", `a class or an object with method ${quote(method)}`, describeValue(value));
   }
-  const methods = methodNames(isClass(value) ? value.prototype : value);
+  const methods = methodNames(value);
   if (!methods.includes(method)) {
     return fail(
       "method",
@@ -149,21 +151,6 @@ function exportNames(exports: Record<string, unknown>): string[] {
   const fallback = exports.default;
   if (fallback !== null && typeof fallback === "object") {
     for (const name of Object.keys(fallback)) if (!names.includes(name)) names.push(name);
-  }
-  return names;
-}
-
-/** Methods callable on an instance or object, own and inherited, `Object.prototype` excluded. */
-function methodNames(target: unknown): string[] {
-  const names: string[] = [];
-  let current = target;
-  while (current !== null && typeof current === "object" && current !== Object.prototype) {
-    for (const name of Object.getOwnPropertyNames(current)) {
-      if (name === "constructor" || names.includes(name)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(current, name);
-      if (typeof descriptor?.value === "function") names.push(name);
-    }
-    current = Object.getPrototypeOf(current);
   }
   return names;
 }

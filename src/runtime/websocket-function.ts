@@ -1,4 +1,5 @@
 import type { LambdaContext, WebSocketEvent, WebSocketResult } from "./events.js";
+import { isClass } from "./is-class.js";
 import { type BuiltHandler, type TypedResult, websocketHandler } from "./websocket-handler.js";
 
 const FUNCTION_BRAND = Symbol.for("switchboard.websocketFunction");
@@ -27,11 +28,6 @@ type Invocable = (
   event: WebSocketEvent,
   context: LambdaContext,
 ) => Promise<WebSocketResult> | unknown;
-
-/** True for ES classes (as opposed to plain functions, which are handlers themselves). */
-export function isClass(value: unknown): value is new () => object {
-  return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
-}
 
 /** Method names callable on a class's instances or on an object (for messages that list them). */
 export function methodNames(target: unknown): string[] {
