@@ -6,12 +6,8 @@ import { describeValue, listNames, quote } from "./describe-value.js";
 import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
 import { displayFile } from "./issue-location.js";
 import type { HandlerTarget } from "./model.js";
-import {
-  findExport,
-  type LoadedModule,
-  ModuleBuildError,
-  type ModuleLoader,
-} from "./module-loader.js";
+import { exportAt, exportNames, exportRoot } from "./module-exports.js";
+import { type LoadedModule, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
 
 /** Where a reference is resolved from, and how its module is built. */
 export interface RefContext {
@@ -126,12 +122,12 @@ async function loadExport(
     }
     return fail("ref", `${displayFile(file)} to load`, `an error: ${(error as Error).message}`);
   }
-  const value = findExport(mod.exports, parsed.export);
+  const value = exportAt(mod, parsed.export);
   if (value === undefined) {
     return fail(
       "ref",
       `an export named ${quote(parsed.export)} in ${displayFile(file)}`,
-      `no export ${quote(parsed.export)} (has: ${listNames(exportNames(mod.exports))})`,
+      missingExport(mod, parsed.export),
     );
   }
   return { ok: true, value: { file, name: parsed.export, value } };
@@ -145,12 +141,17 @@ function fail(
   return { ok: false, problem: { on, expected, found } };
 }
 
-/** Named exports, and a CommonJS module's `module.exports` keys (which arrive as `default`). */
-function exportNames(exports: Record<string, unknown>): string[] {
-  const names = Object.keys(exports);
-  const fallback = exports.default;
-  if (fallback !== null && typeof fallback === "object") {
-    for (const name of Object.keys(fallback)) if (!names.includes(name)) names.push(name);
+/** What a module has instead of a missing export, in the terms the Lambda runtime resolves by. */
+function missingExport(mod: LoadedModule, exportPath: string): string {
+  const root = exportRoot(mod);
+  const missing = `no export ${quote(exportPath)}`;
+  if (mod.format === "cjs" && typeof root === "function") {
+    return `${missing}: module.exports is ${describeValue(root)} itself (set module.exports.${exportPath.split(".")[0]}, or name the export its property)`;
   }
-  return names;
+  const names = listNames(exportNames(mod));
+  const viaDefault =
+    mod.format === "esm" && exportAt(mod, `default.${exportPath}`) !== undefined
+      ? `; the default export has it: name it default.${exportPath}`
+      : "";
+  return `${missing} (${mod.format === "cjs" ? "module.exports has" : "has"}: ${names}${viaDefault})`;
 }

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import * as esbuild from "esbuild";
 import { buildFailureMessages } from "./esbuild-messages.js";
+import { formatByNodeRules, type ModuleFormat } from "./module-format.js";
 
 /** A module as the gateway sees it: its exports and every local file it was built from. */
 export interface LoadedModule {
@@ -14,6 +15,11 @@ export interface LoadedModule {
   exports: Record<string, unknown>;
   /** Absolute paths of the local source files bundled into it (watched for hot reload). */
   inputs: string[];
+  /**
+   * How Node would load the file itself (`exports` is always an ES namespace; a CommonJS
+   * module's `module.exports` is its `default`). See {@link exportRoot}.
+   */
+  format: ModuleFormat;
 }
 
 /** A handler module that does not build; carries esbuild's messages. */
@@ -195,9 +201,13 @@ export class ModuleLoader {
       throw new ModuleBuildError(file, details.length > 0 ? details : [String(error)]);
     }
     const cwd = path.dirname(file);
-    const inputs = Object.keys(result.metafile.inputs)
-      .map((input) => path.resolve(cwd, input))
-      .filter((input) => !input.includes(`${path.sep}node_modules${path.sep}`));
+    let format: ModuleFormat | undefined;
+    const inputs: string[] = [];
+    for (const [input, meta] of Object.entries(result.metafile.inputs)) {
+      const absolute = path.resolve(cwd, input);
+      if (absolute === file) format = meta.format;
+      if (!absolute.includes(`${path.sep}node_modules${path.sep}`)) inputs.push(absolute);
+    }
     let exports: Record<string, unknown>;
     try {
       exports = await importNatively(this.#cacheDir, pathToFileURL(outfile).href);
@@ -205,18 +215,8 @@ export class ModuleLoader {
       // The code is in memory now (or failed to load); the file would pile up on every reload.
       await rm(outfile, { force: true });
     }
-    return { file, exports: { ...exports }, inputs };
+    // esbuild classifies by syntax (and the package's "type"); a file with neither imports nor
+    // exports is left unclassified and follows Node's rules.
+    return { file, exports: { ...exports }, inputs, format: format ?? formatByNodeRules(file) };
   }
-}
-
-/**
- * An export by name, looking through a CommonJS module's `default` (`module.exports.handler`).
- */
-export function findExport(mod: Record<string, unknown>, name: string): unknown {
-  if (name in mod) return mod[name];
-  const fallback = mod.default;
-  if (fallback && (typeof fallback === "object" || typeof fallback === "function")) {
-    return (fallback as Record<string, unknown>)[name];
-  }
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { App, HandlerTarget, Route } from "../app/model.js";
-import { findExport, type ModuleLoader } from "../app/module-loader.js";
+import { exportAt } from "../app/module-exports.js";
+import type { ModuleLoader } from "../app/module-loader.js";
 import { BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
 import { createLambdaContext } from "../runtime/lambda-context.js";
 import { isStandardSchema } from "../runtime/schema.js";
@@ -89,7 +90,7 @@ export class InProcessInvoker implements Invoker {
     let callable = this.#callables.get(key);
     if (!callable) {
       callable = this.#loader.load(target.file).then((mod) => {
-        const exported = findExport(mod.exports, target.export);
+        const exported = exportAt(mod, target.export);
         if (target.method) return methodHandler(exported, target.method) as Callable;
         if (typeof exported !== "function") {
           throw new TypeError(`${target.file}: export "${target.export}" is not a function`);
@@ -106,7 +107,7 @@ export class InProcessInvoker implements Invoker {
     if (route.body?.kind === "schema") return route.body.schema;
     if (route.body?.kind === "ref") {
       const mod = await this.#loader.load(route.body.file);
-      const schema = findExport(mod.exports, route.body.export);
+      const schema = exportAt(mod, route.body.export);
       return isStandardSchema(schema) ? schema : undefined;
     }
     const fn = (await this.resolve(route.target)) as Callable & {

@@ -287,10 +287,15 @@ export function readEnvironment(
   return env;
 }
 
-/** `file.export` (Lambda's handler setting) as a `file#export` reference under `dir`. */
+/**
+ * Lambda's handler setting as a `file#export` reference under `dir`. As the Lambda runtime
+ * reads it: the module is the last path segment up to its first dot, the rest an export path
+ * (`src/index.handlers.send` is module `src/index`, export `handlers.send`).
+ */
 export function lambdaHandlerRef(handler: string, dir = ""): string | undefined {
-  const dot = handler.lastIndexOf(".");
-  if (dot <= 0 || dot === handler.length - 1) return undefined;
+  const slash = handler.lastIndexOf("/");
+  const dot = handler.indexOf(".", slash + 1);
+  if (dot <= slash + 1 || dot === handler.length - 1) return undefined;
   const file = handler.slice(0, dot);
   const name = handler.slice(dot + 1);
   return `${dir ? path.posix.join(dir.split(path.sep).join("/"), file) : file}#${name}`;
