@@ -13,6 +13,8 @@ import { type LoadedModule, ModuleBuildError, type ModuleLoader } from "./module
 export interface RefContext {
   root: string;
   loader: ModuleLoader;
+  /** The function's Lambda runtime (which AWS SDK it carries); handlers only. */
+  runtime?: string;
 }
 
 /** Why a reference does not resolve; `on` says whether the reference or the method is at fault. */
@@ -44,7 +46,12 @@ export async function resolveHandler(
   const found = await loadExport(ref, "handler", HANDLER_REF, context);
   if (!found.ok) return found;
   const { file, name, value } = found.value;
-  const target: HandlerTarget = { file, export: name, ...(method ? { method } : {}) };
+  const target: HandlerTarget = {
+    file,
+    export: name,
+    ...(method ? { method } : {}),
+    ...(context.runtime ? { runtime: context.runtime } : {}),
+  };
   if (method === undefined) {
     if (typeof value === "function" && !isClass(value)) return { ok: true, value: target };
     return fail(
@@ -115,7 +122,7 @@ async function loadExport(
   }
   let mod: LoadedModule;
   try {
-    mod = await context.loader.load(file);
+    mod = await context.loader.load(file, { runtime: context.runtime });
   } catch (error) {
     if (error instanceof ModuleBuildError) {
       return fail("ref", `${displayFile(file)} to build`, error.details.join("; "));

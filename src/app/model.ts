@@ -83,6 +83,11 @@ export interface HandlerTarget {
   export: string;
   /** A method to call on the export (a class is instantiated once, an object used as is). */
   method?: string;
+  /**
+   * The function's Lambda runtime as its source names it (`nodejs20.x`); absent when it names
+   * none (a current Node.js runtime). Decides which AWS SDK its imports fall back to.
+   */
+  runtime?: string;
 }
 
 export interface Route {

@@ -7,7 +7,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import * as esbuild from "esbuild";
 import { buildFailureMessages } from "./esbuild-messages.js";
+import { DEFAULT_NODE_RUNTIME, type RuntimeSdk, runtimeSdk } from "./lambda-runtime.js";
 import { formatByNodeRules, type ModuleFormat } from "./module-format.js";
+import { runtimeSdkPlugin } from "./runtime-sdk-plugin.js";
 
 /** A module as the gateway sees it: its exports and every local file it was built from. */
 export interface LoadedModule {
@@ -129,21 +131,28 @@ export class ModuleLoader {
     this.#cacheDir = options.cacheDir;
   }
 
-  /** Load (build once, then cached) the module at an absolute path. */
-  load(file: string): Promise<LoadedModule> {
-    let entry = this.#cache.get(file);
+  /**
+   * Load (build once, then cached) the module at an absolute path, for a function on `runtime`
+   * (default {@link DEFAULT_NODE_RUNTIME}): its imports of the AWS SDK see what that Lambda
+   * runtime carries when the app has no copy of its own.
+   */
+  load(file: string, options: { runtime?: string } = {}): Promise<LoadedModule> {
+    const sdk = runtimeSdk(options.runtime);
+    // One build per SDK generation: the runtime decides which SDK an import may fall back to.
+    const key = `${sdk.version}:${file}`;
+    let entry = this.#cache.get(key);
     if (!entry) {
-      const building = this.#build(file);
+      const building = this.#build(file, sdk);
       entry = building;
-      this.#cache.set(file, building);
+      this.#cache.set(key, building);
       // A build that settles after `invalidate()` (and a newer build) must not touch the cache.
-      const current = () => this.#cache.get(file) === building;
+      const current = () => this.#cache.get(key) === building;
       building.then(
         (mod) => {
-          if (current()) this.#loaded.set(file, mod);
+          if (current()) this.#loaded.set(key, mod);
         },
         () => {
-          if (current()) this.#cache.delete(file);
+          if (current()) this.#cache.delete(key);
         },
       );
     }
@@ -168,7 +177,7 @@ export class ModuleLoader {
     this.#loaded.clear();
   }
 
-  async #build(file: string): Promise<LoadedModule> {
+  async #build(file: string, sdk: RuntimeSdk): Promise<LoadedModule> {
     await mkdir(this.#cacheDir, { recursive: true });
     const hash = createHash("sha1").update(file).digest("hex").slice(0, 10);
     const outfile = path.join(
@@ -191,7 +200,7 @@ export class ModuleLoader {
         write: true,
         logLevel: "silent",
         absWorkingDir: path.dirname(file),
-        plugins: [localFilePlugin],
+        plugins: [localFilePlugin, runtimeSdkPlugin(sdk, this.#cacheDir)],
         banner: {
           js: 'import { createRequire as __sbCreateRequire } from "node:module"; const require = __sbCreateRequire(import.meta.url);',
         },

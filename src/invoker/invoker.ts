@@ -86,10 +86,10 @@ export class InProcessInvoker implements Invoker {
 
   /** Resolve (once) the function a target names. */
   resolve(target: HandlerTarget): Promise<Callable> {
-    const key = `${target.file}#${target.export}.${target.method ?? ""}`;
+    const key = `${target.file}#${target.export}.${target.method ?? ""}@${target.runtime ?? ""}`;
     let callable = this.#callables.get(key);
     if (!callable) {
-      callable = this.#loader.load(target.file).then((mod) => {
+      callable = this.#loader.load(target.file, { runtime: target.runtime }).then((mod) => {
         const exported = exportAt(mod, target.export);
         if (target.method) return methodHandler(exported, target.method) as Callable;
         if (typeof exported !== "function") {

@@ -35,6 +35,8 @@ export interface HandlerDraft {
   at: DocumentPath;
   /** Where the method is written (defaults to `at`). */
   methodAt?: DocumentPath;
+  /** The function's Lambda runtime, when the source names one (`nodejs20.x`). */
+  runtime?: string;
 }
 
 /** One route as read from a foreign format, before its handler is checked. */
@@ -136,11 +138,10 @@ export async function finishApp(
   const targets = new Map<RouteDraft, HandlerTarget>();
   let authorizerTarget: HandlerTarget | undefined;
   const check = async (handler: HandlerDraft, use: (target: HandlerTarget) => void) => {
-    const result: Resolved<HandlerTarget> = await resolveHandler(
-      handler.ref,
-      handler.method,
-      refContext,
-    );
+    const result: Resolved<HandlerTarget> = await resolveHandler(handler.ref, handler.method, {
+      ...refContext,
+      ...(handler.runtime ? { runtime: handler.runtime } : {}),
+    });
     if (result.ok) use(result.value);
     else {
       const { on, expected, found } = result.problem;

@@ -102,6 +102,7 @@ class ManifestReader {
     const name = this.#appName();
     const aws = this.#settings(this.#manifest.get("aws")?.items ?? []);
     const defaults = {
+      runtime: nodeRuntime(aws.get("runtime")?.value),
       timeoutSeconds: numberSetting(aws.get("timeout")?.value) ?? DEFAULT_TIMEOUT_SECONDS,
       memoryMb: readMemory(
         aws.get("memory")?.value,
@@ -185,7 +186,7 @@ class ManifestReader {
 
   #route(
     item: ArcItem,
-    defaults: { timeoutSeconds: number; memoryMb: number },
+    defaults: { runtime: string | undefined; timeoutSeconds: number; memoryMb: number },
   ): RouteDraft | undefined {
     const { name } = item;
     const { at } = item;
@@ -227,7 +228,11 @@ class ManifestReader {
       key: LIFECYCLE[name] ?? name,
       at,
       declaredIn: `@ws ${name}`,
-      handler: { ref: `${path.posix.join(folder, handlerFile)}#handler`, at },
+      handler: {
+        ref: `${path.posix.join(folder, handlerFile)}#handler`,
+        at,
+        ...withRuntime(nodeRuntime(config.get("runtime")) ?? defaults.runtime),
+      },
       functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${name.replace(/[^A-Za-z0-9-]/g, "-")}`,
       routeResponse: false,
       timeoutMs: readTimeout(timeoutSeconds, at, this.#issues, defaults.timeoutSeconds),
@@ -402,4 +407,16 @@ function arcPositions(manifest: ArcManifest): PositionOf {
 
 function numberSetting(value: ArcValue | undefined): number | undefined {
   return typeof value === "number" ? value : undefined;
+}
+
+/**
+ * A versioned Node.js runtime (`nodejs20.x`); Architect's aliases (`node`, `nodejs`, `node.js`)
+ * mean its newest, which is the default anyway.
+ */
+function nodeRuntime(value: ArcValue | undefined): string | undefined {
+  return typeof value === "string" && /^nodejs\d/.test(value) ? value : undefined;
+}
+
+function withRuntime(runtime: string | undefined): { runtime?: string } {
+  return runtime ? { runtime } : {};
 }

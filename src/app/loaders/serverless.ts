@@ -269,7 +269,7 @@ class ServiceReader {
           key: route.key,
           at: route.at,
           declaredIn: `function ${key}`,
-          handler: { ref: handler, at: [...at, "handler"] },
+          handler: { ref: handler, at: [...at, "handler"], ...this.#runtime(fn) },
           functionName: this.#functionName(key),
           routeResponse: route.routeResponse,
           timeoutMs,
@@ -328,6 +328,12 @@ class ServiceReader {
       return DEFAULT_TIMEOUT_SECONDS;
     }
     return value;
+  }
+
+  /** The function's `runtime`, else the provider's (checked by {@link #checkRuntime}). */
+  #runtime(fn: Record<string, unknown>): { runtime?: string } {
+    const runtime = fn.runtime ?? this.#provider.runtime;
+    return typeof runtime === "string" ? { runtime } : {};
   }
 
   #checkRuntime(runtime: unknown, at: DocumentPath): void {
@@ -459,7 +465,7 @@ class ServiceReader {
     if (!handler) return undefined;
     return {
       name: functionKey,
-      handler: { ref: handler, at: ["functions", functionKey, "handler"] },
+      handler: { ref: handler, at: ["functions", functionKey, "handler"], ...this.#runtime(fn) },
       identitySource: sources as string[],
       identitySourceAt: typeof identitySource === "string" ? sourceAt.slice(0, -1) : sourceAt,
     };
