@@ -24,6 +24,17 @@ async function outsideRepo(files: Record<string, string>, fixture?: string) {
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** The message of the ConfigError `switchboard dev` stops with on the app in `dir`. */
+async function startFailure(dir: string): Promise<string> {
+  const failure = await startApp(dir).then(
+    (app) => app.close().then(() => undefined),
+    (error: unknown) => error,
+  );
+  if (!(failure instanceof ConfigError))
+    throw new Error(`expected a ConfigError, got ${String(failure)}`);
+  return failure.message;
+}
+
 // The functions import the SDK their runtime carries and the app installs none of it.
 describe("the AWS SDK the Lambda runtime carries (SAM app with no dependencies) under switchboard dev", () => {
   let app: RunningApp;
@@ -156,12 +167,7 @@ describe("the runtime's SDK never shadows the app's, and what it lacks is named"
         'import { SQSClient } from "@aws-sdk/client-sqs";\nexport const handler = async () => { new SQSClient({}); };\n',
     });
     cleanups.push(copy.cleanup);
-    const failure = await startApp(copy.dir).then(
-      (app) => app.close().then(() => undefined),
-      (error: unknown) => error,
-    );
-    expect(failure).toBeInstanceOf(ConfigError);
-    expect((failure as Error).message).toMatch(
+    expect(await startFailure(copy.dir)).toMatch(
       /queue\.mjs:1:\d+ Cannot find package "@aws-sdk\/client-sqs": the nodejs22\.x Lambda runtime carries it .*npm install --save-dev @aws-sdk\/client-sqs/,
     );
   });
@@ -181,11 +187,7 @@ describe("the runtime's SDK never shadows the app's, and what it lacks is named"
         'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";\nexport const handler = async () => { new DynamoDBClient({}); };\n',
     });
     cleanups.push(copy.cleanup);
-    const failure = await startApp(copy.dir).then(
-      (app) => app.close().then(() => undefined),
-      (error: unknown) => error,
-    );
-    expect((failure as Error).message).toMatch(
+    expect(await startFailure(copy.dir)).toMatch(
       /Cannot find package "@aws-sdk\/client-dynamodb": the app does not install it and the nodejs16\.x Lambda runtime does not carry it \(it carries AWS SDK for JavaScript v2, aws-sdk\); add it to the app's dependencies: npm install @aws-sdk\/client-dynamodb/,
     );
   });
