@@ -157,8 +157,8 @@ function missingExport(mod: LoadedModule, exportPath: string): string {
   }
   const names = listNames(exportNames(mod));
   const viaDefault =
-    mod.format === "esm" && exportAt(mod, `default.${exportPath}`) !== undefined
-      ? `; the default export has it: name it default.${exportPath}`
+    exportAt(mod, `default.${exportPath}`) !== undefined
+      ? `; ${mod.format === "cjs" ? "module.exports.default" : "the default export"} has it: name it default.${exportPath}`
       : "";
   return `${missing} (${mod.format === "cjs" ? "module.exports has" : "has"}: ${names}${viaDefault})`;
 }

@@ -23,6 +23,8 @@ const FILES: Record<string, string> = {
     'const main = async () => "cjs function.handler"; module.exports = main; module.exports.handler = main;',
   "cjs/ts-output.js":
     'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = async () => "tsc default";',
+  "cjs/babel-default-object.js":
+    'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = { handler: async () => "babel" };',
   "cjs/nested.js": 'module.exports = { handlers: { send: async () => "cjs nested" } };',
   "cjs/esm-syntax.js": 'export const handler = async () => "esm syntax in a .js file";',
   "esm/package.json": '{ "type": "module" }',
@@ -58,6 +60,7 @@ const REFUSED: Array<[string, RegExp]> = [
   ["cjs/exports-default.handler", /no export "handler" \(module\.exports has: default\)/],
   ["esm/default-object.handler", /default export has it: name it default\.handler/],
   ["esm/named.default", /no export "default" \(has: handler\)/],
+  ["cjs/babel-default-object.handler", /module\.exports\.default has it: name it default\.handler/],
 ];
 
 const ROOT = repoScratchDir("handler-exports");
