@@ -53,3 +53,16 @@ export function carriedBy(sdk: RuntimeSdk, name: string): boolean {
 export function isAwsSdkPackage(name: string): boolean {
   return name.startsWith("@aws-sdk/") || name === "aws-sdk";
 }
+
+/**
+ * The esbuild `external` patterns that leave a runtime's SDK out of a bundle, for the runtime to
+ * provide (what Lambda expects of a deployment package that does not ship its own SDK).
+ *
+ * @example
+ * ```ts
+ * sdkExternals(runtimeSdk("nodejs22.x")); // ["@aws-sdk/*"]
+ * ```
+ */
+export function sdkExternals(sdk: RuntimeSdk): string[] {
+  return sdk.version === "v3" ? ["@aws-sdk/*"] : ["aws-sdk", "aws-sdk/*"];
+}

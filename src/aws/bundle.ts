@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { buildFailureMessages } from "../app/esbuild-messages.js";
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
+import { runtimeSdk, sdkExternals } from "../app/lambda-runtime.js";
 import type { App } from "../app/model.js";
 import { type ModuleFormat, moduleFormat } from "../app/module-format.js";
 import { ConfigError } from "../errors.js";
@@ -132,7 +133,8 @@ export async function bundleFunction(
       platform: "node",
       format: "esm",
       target: esbuildTarget(options.runtime ?? DEFAULT_RUNTIME),
-      external: ["@aws-sdk/*"],
+      // The SDK the runtime carries stays out: Lambda provides it.
+      external: sdkExternals(runtimeSdk(options.runtime ?? DEFAULT_RUNTIME)),
       sourcemap: sourcemap ? "linked" : false,
       sourcesContent: false,
       absWorkingDir: app.root,
