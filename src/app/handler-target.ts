@@ -6,7 +6,7 @@ import { describeValue, listNames, quote } from "./describe-value.js";
 import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
 import { displayFile } from "./issue-location.js";
 import type { HandlerTarget } from "./model.js";
-import { exportAt, exportNames, exportRoot } from "./module-exports.js";
+import { exportAt, exportNames, exportRoot, importedAt } from "./module-exports.js";
 import { type LoadedModule, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
 
 /** Where a reference is resolved from, and how its module is built. */
@@ -94,7 +94,13 @@ export async function resolveSchemaRef(
   ref: string,
   context: RefContext,
 ): Promise<Resolved<{ file: string; export: string }>> {
-  const found = await loadExport(ref, "default", 'a schema reference ("file#export")', context);
+  const found = await loadExport(
+    ref,
+    "default",
+    'a schema reference ("file#export")',
+    context,
+    importedAt,
+  );
   if (!found.ok) return found;
   const { file, name, value } = found.value;
   if (!isStandardSchema(value)) {
@@ -108,6 +114,7 @@ async function loadExport(
   defaultExport: string,
   refText: string,
   context: RefContext,
+  lookup: typeof exportAt = exportAt,
 ): Promise<Resolved<{ file: string; name: string; value: unknown }>> {
   const parsed = parseRef(ref, defaultExport);
   if (!parsed) return fail("ref", refText, quote(ref));
@@ -129,7 +136,7 @@ async function loadExport(
     }
     return fail("ref", `${displayFile(file)} to load`, `an error: ${(error as Error).message}`);
   }
-  const value = exportAt(mod, parsed.export);
+  const value = lookup(mod, parsed.export);
   if (value === undefined) {
     return fail(
       "ref",

@@ -41,3 +41,27 @@ export function exportNames(mod: Pick<LoadedModule, "exports" | "format">): stri
   if (root === null || (typeof root !== "object" && typeof root !== "function")) return [];
   return Object.keys(root);
 }
+
+/**
+ * The value a JavaScript `import` of `exportPath` gets, for Switchboard's own references (body
+ * schemas): as {@link exportAt}, except that a CommonJS module's `default` is its own
+ * `module.exports.default` when it has one (compiled ES modules) and else `module.exports`
+ * itself, as `import schema from "./schema.cjs"` gives it.
+ *
+ * @example
+ * ```ts
+ * importedAt(mod, "default"); // module.exports for `module.exports = z.object(...)`
+ * ```
+ */
+export function importedAt(
+  mod: Pick<LoadedModule, "exports" | "format">,
+  exportPath: string,
+): unknown {
+  if (mod.format === "cjs" && exportPath === "default") {
+    const root = exportRoot(mod);
+    // Own property only: the object exported may have a `default` method (zod schemas do).
+    const own = root !== null && typeof root === "object" && Object.hasOwn(root, "default");
+    return own ? (root as { default: unknown }).default : root;
+  }
+  return exportAt(mod, exportPath);
+}

@@ -78,7 +78,11 @@ export function entrySource(app: App, fn: FunctionPlan, formats: EntryFormats): 
   let body = "undefined";
   if (fn.body?.kind === "ref") {
     lines.push(importModule("schemaModule", app.root, fn.body.file, formats.body ?? "esm"));
-    body = member("schemaModule", fn.body.export);
+    // As `import schema from` a CommonJS module: module.exports.default, else module.exports.
+    body =
+      formats.body === "cjs" && fn.body.export === "default"
+        ? '(Object.hasOwn(schemaModule, "default") ? schemaModule.default : schemaModule)'
+        : member("schemaModule", fn.body.export);
   } else if (fn.body?.kind === "schema") {
     // An inline schema lives in the TypeScript config: import the config and read it from there.
     lines.push(`import * as configModule from ${importPath(app.root, app.source.file)};`);

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { App, HandlerTarget, Route } from "../app/model.js";
-import { exportAt } from "../app/module-exports.js";
+import { exportAt, importedAt } from "../app/module-exports.js";
 import type { ModuleLoader } from "../app/module-loader.js";
 import { BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
 import { createLambdaContext } from "../runtime/lambda-context.js";
@@ -107,7 +107,7 @@ export class InProcessInvoker implements Invoker {
     if (route.body?.kind === "schema") return route.body.schema;
     if (route.body?.kind === "ref") {
       const mod = await this.#loader.load(route.body.file);
-      const schema = exportAt(mod, route.body.export);
+      const schema = importedAt(mod, route.body.export);
       return isStandardSchema(schema) ? schema : undefined;
     }
     const fn = (await this.resolve(route.target)) as Callable & {

@@ -2,9 +2,9 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveHandler } from "../../src/app/handler-target.js";
+import { resolveHandler, resolveSchemaRef } from "../../src/app/handler-target.js";
 import { lambdaHandlerRef } from "../../src/app/loaders/app-draft.js";
-import type { App, HandlerTarget } from "../../src/app/model.js";
+import type { App, HandlerTarget, Route } from "../../src/app/model.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import { bundleFunction } from "../../src/aws/bundle.js";
 import type { FunctionPlan } from "../../src/aws/function-plan.js";
@@ -27,7 +27,11 @@ const FILES: Record<string, string> = {
     'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = { handler: async () => "babel" };',
   "cjs/nested.js": 'module.exports = { handlers: { send: async () => "cjs nested" } };',
   "cjs/esm-syntax.js": 'export const handler = async () => "esm syntax in a .js file";',
+  "cjs/schema.js":
+    'const { z } = require("zod");\nmodule.exports = z.object({ text: z.string() });',
+  "cjs/schemas.js": 'const { z } = require("zod");\nexports.Send = z.object({ text: z.string() });',
   "esm/package.json": '{ "type": "module" }',
+  "esm/schema.js": 'import { z } from "zod";\nexport default z.object({ text: z.string() });',
   "esm/named.js": 'export const handler = async () => "esm named";',
   "esm/default.js": 'export default async () => "esm default";',
   "esm/default-object.js": 'export default { handler: async () => "esm default.handler" };',
@@ -115,5 +119,62 @@ describe("handler exports, resolved as the Lambda Node.js runtime resolves them"
     };
     const event = { requestContext: { eventType: "MESSAGE", routeKey: "$default" }, body: "{}" };
     expect(await built.handler(event, { awsRequestId: "r" })).toBe(expected);
+  });
+});
+
+// Body schema references are Switchboard's own: `file` alone is the default export, as an
+// `import schema from "./file"` gives it (module.exports itself for CommonJS).
+describe("body schema references, resolved as an import gets them", () => {
+  it.each([
+    ["cjs/schema.js", "default"],
+    ["cjs/schemas.js#Send", "Send"],
+    ["esm/schema.js", "default"],
+  ])("%s is a schema in validation and in the invoker", async (ref, name) => {
+    const resolved = await resolveSchemaRef(ref, { root: ROOT, loader });
+    if (!resolved.ok)
+      throw new Error(`${resolved.problem.expected}, found ${resolved.problem.found}`);
+    expect(resolved.value.export).toBe(name);
+    const route = { body: { kind: "ref", ...resolved.value } } as unknown as Route;
+    const schema = await new InProcessInvoker(loader).bodySchema(route);
+    expect(await schema?.["~standard"].validate({ text: "hi" })).toEqual({ value: { text: "hi" } });
+  });
+});
+
+describe("a CommonJS body schema in switchboard build's entry", () => {
+  it("validates with module.exports as the schema", async () => {
+    const handler = await target("cjs/named.handler");
+    const app = { root: ROOT, source: { file: path.join(ROOT, "template.yaml") } } as App;
+    const plan: FunctionPlan = {
+      name: "Schema",
+      kind: "route",
+      routeKeys: ["send"],
+      target: handler,
+      body: { kind: "ref", file: path.join(ROOT, "cjs/schema.js"), export: "default" },
+      memoryMb: 128,
+      timeoutSeconds: 3,
+      environment: {},
+    };
+    const bundle = await bundleFunction(app, plan, { sourcemap: false });
+    const out = path.join(ROOT, "built", "schema");
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, "index.mjs"), bundle.files["index.mjs"] as Uint8Array);
+    const built = (await import(pathToFileURL(path.join(out, "index.mjs")).href)) as {
+      handler: (event: unknown, context: unknown) => Promise<unknown>;
+    };
+    // The Bad request frame goes to a closed local port: no traffic leaves this machine.
+    const event = (body: string) => ({
+      requestContext: {
+        eventType: "MESSAGE",
+        routeKey: "send",
+        connectionId: "c1",
+        domainName: "127.0.0.1:9",
+        stage: "dev",
+      },
+      body,
+    });
+    expect(await built.handler(event('{"text":"hi"}'), { awsRequestId: "r" })).toBe("cjs named");
+    expect(await built.handler(event('{"text":1}'), { awsRequestId: "r" })).toEqual({
+      statusCode: 400,
+    });
   });
 });
