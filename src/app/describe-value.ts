@@ -1,3 +1,5 @@
+import { isClass } from "../runtime/is-class.js";
+
 /**
  * How a config value reads in an issue's "found" text: `a number (42)`, `a string ("abc")`,
  * `nothing`, `an array`, `class ChatFunction`.
@@ -45,19 +47,4 @@ export function quote(text: string): string {
 /** `a, b, c` or `none` for an empty list. */
 export function listNames(names: readonly string[]): string {
   return names.length === 0 ? "none" : names.join(", ");
-}
-
-/**
- * True for `class X {}`. Also for a plain `function` with its own prototype methods, which is
- * how compiled-down classes look.
- */
-export function isClass(value: unknown): value is abstract new (...args: never[]) => unknown {
-  if (typeof value !== "function") return false;
-  if (/^class[\s{]/.test(Function.prototype.toString.call(value))) return true;
-  const proto = (value as { prototype?: unknown }).prototype;
-  return (
-    typeof proto === "object" &&
-    proto !== null &&
-    Object.getOwnPropertyNames(proto).some((name) => name !== "constructor")
-  );
 }

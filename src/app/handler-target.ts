@@ -1,20 +1,20 @@
 import path from "node:path";
+import { isClass } from "../runtime/is-class.js";
 import { isStandardSchema } from "../runtime/schema.js";
-import { describeValue, isClass, listNames, quote } from "./describe-value.js";
+import { methodNames } from "../runtime/websocket-function.js";
+import { describeValue, listNames, quote } from "./describe-value.js";
 import { MODULE_EXTENSIONS, parseRef, resolveModuleFile } from "./handler-ref.js";
 import { displayFile } from "./issue-location.js";
 import type { HandlerTarget } from "./model.js";
-import {
-  findExport,
-  type LoadedModule,
-  ModuleBuildError,
-  type ModuleLoader,
-} from "./module-loader.js";
+import { exportAt, exportNames, exportRoot, importedAt } from "./module-exports.js";
+import { type LoadedModule, ModuleBuildError, type ModuleLoader } from "./module-loader.js";
 
 /** Where a reference is resolved from, and how its module is built. */
 export interface RefContext {
   root: string;
   loader: ModuleLoader;
+  /** The function's Lambda runtime (which AWS SDK it carries); handlers only. */
+  runtime?: string;
 }
 
 /** Why a reference does not resolve; `on` says whether the reference or the method is at fault. */
@@ -46,7 +46,12 @@ export async function resolveHandler(
   const found = await loadExport(ref, "handler", HANDLER_REF, context);
   if (!found.ok) return found;
   const { file, name, value } = found.value;
-  const target: HandlerTarget = { file, export: name, ...(method ? { method } : {}) };
+  const target: HandlerTarget = {
+    file,
+    export: name,
+    ...(method ? { method } : {}),
+    ...(context.runtime ? { runtime: context.runtime } : {}),
+  };
   if (method === undefined) {
     if (typeof value === "function" && !isClass(value)) return { ok: true, value: target };
     return fail(
@@ -65,7 +70,7 @@ export async function resolveHandler(
   if (owner === undefined) {
     return fail("ref", `a class or an object with method ${quote(method)}`, describeValue(value));
   }
-  const methods = methodNames(isClass(value) ? value.prototype : value);
+  const methods = methodNames(value);
   if (!methods.includes(method)) {
     return fail(
       "method",
@@ -89,7 +94,13 @@ export async function resolveSchemaRef(
   ref: string,
   context: RefContext,
 ): Promise<Resolved<{ file: string; export: string }>> {
-  const found = await loadExport(ref, "default", 'a schema reference ("file#export")', context);
+  const found = await loadExport(
+    ref,
+    "default",
+    'a schema reference ("file#export")',
+    context,
+    importedAt,
+  );
   if (!found.ok) return found;
   const { file, name, value } = found.value;
   if (!isStandardSchema(value)) {
@@ -103,6 +114,7 @@ async function loadExport(
   defaultExport: string,
   refText: string,
   context: RefContext,
+  lookup: typeof exportAt = exportAt,
 ): Promise<Resolved<{ file: string; name: string; value: unknown }>> {
   const parsed = parseRef(ref, defaultExport);
   if (!parsed) return fail("ref", refText, quote(ref));
@@ -117,19 +129,19 @@ async function loadExport(
   }
   let mod: LoadedModule;
   try {
-    mod = await context.loader.load(file);
+    mod = await context.loader.load(file, { runtime: context.runtime });
   } catch (error) {
     if (error instanceof ModuleBuildError) {
       return fail("ref", `${displayFile(file)} to build`, error.details.join("; "));
     }
     return fail("ref", `${displayFile(file)} to load`, `an error: ${(error as Error).message}`);
   }
-  const value = findExport(mod.exports, parsed.export);
+  const value = lookup(mod, parsed.export);
   if (value === undefined) {
     return fail(
       "ref",
       `an export named ${quote(parsed.export)} in ${displayFile(file)}`,
-      `no export ${quote(parsed.export)} (has: ${listNames(exportNames(mod.exports))})`,
+      missingExport(mod, parsed.export),
     );
   }
   return { ok: true, value: { file, name: parsed.export, value } };
@@ -143,27 +155,17 @@ function fail(
   return { ok: false, problem: { on, expected, found } };
 }
 
-/** Named exports, and a CommonJS module's `module.exports` keys (which arrive as `default`). */
-function exportNames(exports: Record<string, unknown>): string[] {
-  const names = Object.keys(exports);
-  const fallback = exports.default;
-  if (fallback !== null && typeof fallback === "object") {
-    for (const name of Object.keys(fallback)) if (!names.includes(name)) names.push(name);
+/** What a module has instead of a missing export, in the terms the Lambda runtime resolves by. */
+function missingExport(mod: LoadedModule, exportPath: string): string {
+  const root = exportRoot(mod);
+  const missing = `no export ${quote(exportPath)}`;
+  if (mod.format === "cjs" && typeof root === "function") {
+    return `${missing}: module.exports is ${describeValue(root)} itself (set module.exports.${exportPath.split(".")[0]}, or name the export its property)`;
   }
-  return names;
-}
-
-/** Methods callable on an instance or object, own and inherited, `Object.prototype` excluded. */
-function methodNames(target: unknown): string[] {
-  const names: string[] = [];
-  let current = target;
-  while (current !== null && typeof current === "object" && current !== Object.prototype) {
-    for (const name of Object.getOwnPropertyNames(current)) {
-      if (name === "constructor" || names.includes(name)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(current, name);
-      if (typeof descriptor?.value === "function") names.push(name);
-    }
-    current = Object.getPrototypeOf(current);
-  }
-  return names;
+  const names = listNames(exportNames(mod));
+  const viaDefault =
+    exportAt(mod, `default.${exportPath}`) !== undefined
+      ? `; ${mod.format === "cjs" ? "module.exports.default" : "the default export"} has it: name it default.${exportPath}`
+      : "";
+  return `${missing} (${mod.format === "cjs" ? "module.exports has" : "has"}: ${names}${viaDefault})`;
 }

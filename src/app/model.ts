@@ -96,6 +96,11 @@ export interface HandlerTarget {
   export: string;
   /** A method to call on the export (a class is instantiated once, an object used as is). */
   method?: string;
+  /**
+   * The function's Lambda runtime as its source names it (`nodejs20.x`); absent when it names
+   * none (a current Node.js runtime). Decides which AWS SDK its imports fall back to.
+   */
+  runtime?: string;
 }
 
 export interface Route {
@@ -114,8 +119,6 @@ export interface Route {
   memoryMb: number;
   /** Environment variables for this function (merged over the app's). */
   environment: Record<string, string>;
-  /** Lambda runtime the source declares (`nodejs20.x`); absent: the build's default. */
-  runtime?: string;
 }
 
 /** A schema given directly (TypeScript config) or as a reference to an exported schema. */
@@ -136,8 +139,6 @@ export interface Authorizer {
   memoryMb?: number;
   /** The authorizer function's own environment (merged over the app's). */
   environment?: Record<string, string>;
-  /** Lambda runtime the source declares (`nodejs20.x`); absent: the build's default. */
-  runtime?: string;
 }
 
 /** An authorizer's function settings when the app does not declare them (dev and build alike). */

@@ -7,6 +7,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import * as esbuild from "esbuild";
 import { buildFailureMessages } from "./esbuild-messages.js";
+import { DEFAULT_NODE_RUNTIME, type RuntimeSdk, runtimeSdk } from "./lambda-runtime.js";
+import { formatByNodeRules, type ModuleFormat } from "./module-format.js";
+import { runtimeSdkPlugin } from "./runtime-sdk-plugin.js";
 
 /** A module as the gateway sees it: its exports and every local file it was built from. */
 export interface LoadedModule {
@@ -14,6 +17,11 @@ export interface LoadedModule {
   exports: Record<string, unknown>;
   /** Absolute paths of the local source files bundled into it (watched for hot reload). */
   inputs: string[];
+  /**
+   * How Node would load the file itself (`exports` is always an ES namespace; a CommonJS
+   * module's `module.exports` is its `default`). See {@link exportRoot}.
+   */
+  format: ModuleFormat;
 }
 
 /** A handler module that does not build; carries esbuild's messages. */
@@ -135,21 +143,28 @@ export class ModuleLoader {
     this.#cacheDir = options.cacheDir;
   }
 
-  /** Load (build once, then cached) the module at an absolute path. */
-  load(file: string): Promise<LoadedModule> {
-    let entry = this.#cache.get(file);
+  /**
+   * Load (build once, then cached) the module at an absolute path, for a function on `runtime`
+   * (default {@link DEFAULT_NODE_RUNTIME}): its imports of the AWS SDK see what that Lambda
+   * runtime carries when the app has no copy of its own.
+   */
+  load(file: string, options: { runtime?: string } = {}): Promise<LoadedModule> {
+    const sdk = runtimeSdk(options.runtime);
+    // One build per SDK generation: the runtime decides which SDK an import may fall back to.
+    const key = `${sdk.version}:${file}`;
+    let entry = this.#cache.get(key);
     if (!entry) {
-      const building = this.#build(file);
+      const building = this.#build(file, sdk);
       entry = building;
-      this.#cache.set(file, building);
+      this.#cache.set(key, building);
       // A build that settles after `invalidate()` (and a newer build) must not touch the cache.
-      const current = () => this.#cache.get(file) === building;
+      const current = () => this.#cache.get(key) === building;
       building.then(
         (mod) => {
-          if (current()) this.#loaded.set(file, mod);
+          if (current()) this.#loaded.set(key, mod);
         },
         () => {
-          if (current()) this.#cache.delete(file);
+          if (current()) this.#cache.delete(key);
         },
       );
     }
@@ -174,7 +189,7 @@ export class ModuleLoader {
     this.#loaded.clear();
   }
 
-  async #build(file: string): Promise<LoadedModule> {
+  async #build(file: string, sdk: RuntimeSdk): Promise<LoadedModule> {
     await mkdir(this.#cacheDir, { recursive: true });
     const hash = createHash("sha1").update(file).digest("hex").slice(0, 10);
     const outfile = path.join(
@@ -197,7 +212,7 @@ export class ModuleLoader {
         write: true,
         logLevel: "silent",
         absWorkingDir: path.dirname(file),
-        plugins: [localFilePlugin],
+        plugins: [localFilePlugin, runtimeSdkPlugin(sdk, this.#cacheDir)],
         banner: {
           js: 'import { createRequire as __sbCreateRequire } from "node:module"; const require = __sbCreateRequire(import.meta.url);',
         },
@@ -207,9 +222,13 @@ export class ModuleLoader {
       throw new ModuleBuildError(file, details.length > 0 ? details : [String(error)]);
     }
     const cwd = path.dirname(file);
-    const inputs = Object.keys(result.metafile.inputs)
-      .map((input) => path.resolve(cwd, input))
-      .filter((input) => !input.includes(`${path.sep}node_modules${path.sep}`));
+    let format: ModuleFormat | undefined;
+    const inputs: string[] = [];
+    for (const [input, meta] of Object.entries(result.metafile.inputs)) {
+      const absolute = path.resolve(cwd, input);
+      if (absolute === file) format = meta.format;
+      if (!absolute.includes(`${path.sep}node_modules${path.sep}`)) inputs.push(absolute);
+    }
     let exports: Record<string, unknown>;
     try {
       exports = await importNatively(this.#cacheDir, pathToFileURL(outfile).href);
@@ -217,18 +236,8 @@ export class ModuleLoader {
       // The code is in memory now (or failed to load); the file would pile up on every reload.
       await rm(outfile, { force: true });
     }
-    return { file, exports: { ...exports }, inputs };
+    // esbuild classifies by syntax (and the package's "type"); a file with neither imports nor
+    // exports is left unclassified and follows Node's rules.
+    return { file, exports: { ...exports }, inputs, format: format ?? formatByNodeRules(file) };
   }
-}
-
-/**
- * An export by name, looking through a CommonJS module's `default` (`module.exports.handler`).
- */
-export function findExport(mod: Record<string, unknown>, name: string): unknown {
-  if (name in mod) return mod[name];
-  const fallback = mod.default;
-  if (fallback && (typeof fallback === "object" || typeof fallback === "function")) {
-    return (fallback as Record<string, unknown>)[name];
-  }
-  return undefined;
 }

@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { buildFailureMessages } from "../app/esbuild-messages.js";
 import { displayFile, formatDocumentPath } from "../app/issue-location.js";
+import { runtimeSdk, sdkExternals } from "../app/lambda-runtime.js";
 import type { App } from "../app/model.js";
+import { type ModuleFormat, moduleFormat } from "../app/module-format.js";
 import { ConfigError } from "../errors.js";
 import { DEFAULT_RUNTIME, esbuildTarget, type LambdaRuntime } from "./aws-options.js";
 import type { FunctionPlan } from "./function-plan.js";
@@ -42,16 +44,45 @@ function importPath(root: string, file: string): string {
   return JSON.stringify(relative.startsWith(".") ? relative : `./${relative}`);
 }
 
+/**
+ * A module binding the generated entry reads exports from, as the Lambda runtime would load
+ * the file: a CommonJS module through `require` (its `module.exports`, whatever `__esModule`
+ * says), an ES module through its namespace.
+ */
+function importModule(binding: string, root: string, file: string, format: ModuleFormat): string {
+  return format === "cjs"
+    ? `const ${binding} = require(${importPath(root, file)});`
+    : `import * as ${binding} from ${importPath(root, file)};`;
+}
+
+/** Static member accesses for an export path (`a.b` → `m["a"]?.["b"]`), as Lambda resolves it. */
+function member(binding: string, exportPath: string): string {
+  return exportPath
+    .split(".")
+    .map((key, index) => `${index === 0 ? "" : "?."}[${JSON.stringify(key)}]`)
+    .reduce((code, access) => code + access, binding);
+}
+
+/** How the generated entry loads each module: what {@link moduleFormat} finds. */
+export interface EntryFormats {
+  handler: ModuleFormat;
+  body?: ModuleFormat;
+}
+
 /** The generated `index.mjs` source: import the handler (and schema), export `handler`. */
-export function entrySource(app: App, fn: FunctionPlan): string {
+export function entrySource(app: App, fn: FunctionPlan, formats: EntryFormats): string {
   const lines = [
     `import { lambdaEntry } from ${JSON.stringify(LAMBDA_ENTRY)};`,
-    `import * as handlerModule from ${importPath(app.root, fn.target.file)};`,
+    importModule("handlerModule", app.root, fn.target.file, formats.handler),
   ];
   let body = "undefined";
   if (fn.body?.kind === "ref") {
-    lines.push(`import * as schemaModule from ${importPath(app.root, fn.body.file)};`);
-    body = `(schemaModule[${JSON.stringify(fn.body.export)}] ?? schemaModule.default?.[${JSON.stringify(fn.body.export)}])`;
+    lines.push(importModule("schemaModule", app.root, fn.body.file, formats.body ?? "esm"));
+    // As `import schema from` a CommonJS module: module.exports.default, else module.exports.
+    body =
+      formats.body === "cjs" && fn.body.export === "default"
+        ? '(Object.hasOwn(schemaModule, "default") ? schemaModule.default : schemaModule)'
+        : member("schemaModule", fn.body.export);
   } else if (fn.body?.kind === "schema") {
     // An inline schema lives in the TypeScript config: import the config and read it from there.
     lines.push(`import * as configModule from ${importPath(app.root, app.source.file)};`);
@@ -60,7 +91,7 @@ export function entrySource(app: App, fn: FunctionPlan): string {
   // Static member accesses (not the namespace object) let esbuild drop the module's other exports.
   const name = JSON.stringify(fn.target.export);
   lines.push(
-    `export const handler = lambdaEntry({ handler: handlerModule[${name}] ?? handlerModule.default?.[${name}], export: ${name}${
+    `export const handler = lambdaEntry({ handler: ${member("handlerModule", fn.target.export)}, export: ${name}${
       fn.target.method ? `, method: ${JSON.stringify(fn.target.method)}` : ""
     }, body: ${body} });`,
     "",
@@ -92,7 +123,10 @@ export async function bundleFunction(
   try {
     result = await esbuild.build({
       stdin: {
-        contents: entrySource(app, fn),
+        contents: entrySource(app, fn, {
+          handler: await moduleFormat(fn.target.file),
+          ...(fn.body?.kind === "ref" ? { body: await moduleFormat(fn.body.file) } : {}),
+        }),
         resolveDir: app.root,
         sourcefile: `switchboard-entry-${fn.name}.mjs`,
         loader: "js",
@@ -103,7 +137,8 @@ export async function bundleFunction(
       platform: "node",
       format: "esm",
       target: esbuildTarget(fn.runtime ?? options.runtime ?? DEFAULT_RUNTIME),
-      external: ["@aws-sdk/*"],
+      // The SDK the runtime carries stays out: Lambda provides it.
+      external: sdkExternals(runtimeSdk(fn.runtime ?? options.runtime ?? DEFAULT_RUNTIME)),
       sourcemap: sourcemap ? "linked" : false,
       sourcesContent: false,
       absWorkingDir: app.root,

@@ -81,7 +81,7 @@ function groupKey(route: Route): string {
     route.target.method ?? null,
     body,
     route.memoryMb,
-    route.runtime ?? null,
+    route.target.runtime ?? null,
     Object.entries(route.environment).sort(([a], [b]) => (a < b ? -1 : 1)),
   ]);
 }
@@ -126,7 +126,7 @@ export function planApp(app: App): AppPlan {
         memoryMb: route.memoryMb,
         timeoutSeconds: 1,
         environment: { ...app.environment, ...route.environment },
-        ...(route.runtime ? { runtime: route.runtime } : {}),
+        ...(route.target.runtime ? { runtime: route.target.runtime } : {}),
       };
       groups.set(key, fn);
       functions.push(fn);
@@ -151,7 +151,7 @@ export function planApp(app: App): AppPlan {
       memoryMb: authorizer.memoryMb ?? AUTHORIZER_DEFAULTS.memoryMb,
       timeoutSeconds: Math.ceil((authorizer.timeoutMs ?? AUTHORIZER_DEFAULTS.timeoutMs) / 1000),
       environment: { ...app.environment, ...authorizer.environment },
-      ...(authorizer.runtime ? { runtime: authorizer.runtime } : {}),
+      ...(authorizer.target.runtime ? { runtime: authorizer.target.runtime } : {}),
     });
   }
 

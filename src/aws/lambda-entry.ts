@@ -12,7 +12,7 @@ import { bindingsFromEvent } from "../runtime/websocket-handler.js";
 
 /** What the generated entry of a built function hands to {@link lambdaEntry}. */
 export interface LambdaEntrySpec {
-  /** The export to call, or to call `method` on (looked up through a CommonJS `default` too). */
+  /** The export to call, or to call `method` on (at its export path, as the Lambda runtime resolves it). */
   handler: unknown;
   /** Its name, for messages. */
   export: string;
@@ -28,11 +28,11 @@ type Callable = (
 ) => unknown;
 
 /**
- * The Lambda entry of a function built by `switchboard build`: finds the export (through a
- * CommonJS module's `default` too, in the generated entry), wraps method routes with `methodHandler`, validates a
- * config-declared body schema as the dev gateway does (an invalid body gets AWS's
- * `Bad request body` frame and the handler is not called), and runs callback-style handlers
- * as promises.
+ * The Lambda entry of a function built by `switchboard build`: takes the export (resolved on
+ * `module.exports` or the ES namespace by the generated entry), wraps method routes with
+ * `methodHandler`, validates a config-declared body schema as the dev gateway does (an
+ * invalid body gets AWS's `Bad request body` frame and the handler is not called), and runs
+ * callback-style handlers as promises.
  *
  * @example
  * ```ts

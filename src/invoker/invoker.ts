@@ -6,7 +6,8 @@ import {
   type HandlerTarget,
   type Route,
 } from "../app/model.js";
-import { findExport, type ModuleLoader } from "../app/module-loader.js";
+import { exportAt, importedAt } from "../app/module-exports.js";
+import type { ModuleLoader } from "../app/module-loader.js";
 import { BODY_SCHEMA, type RuntimeBindings } from "../runtime/bindings.js";
 import { createLambdaContext } from "../runtime/lambda-context.js";
 import { isStandardSchema } from "../runtime/schema.js";
@@ -125,11 +126,11 @@ export class InProcessInvoker implements Invoker {
 
   /** Resolve (once) the function a target names. */
   resolve(target: HandlerTarget): Promise<Callable> {
-    const key = `${target.file}#${target.export}.${target.method ?? ""}`;
+    const key = `${target.file}#${target.export}.${target.method ?? ""}@${target.runtime ?? ""}`;
     let callable = this.#callables.get(key);
     if (!callable) {
-      callable = this.#loader.load(target.file).then((mod) => {
-        const exported = findExport(mod.exports, target.export);
+      callable = this.#loader.load(target.file, { runtime: target.runtime }).then((mod) => {
+        const exported = exportAt(mod, target.export);
         if (target.method) return methodHandler(exported, target.method) as Callable;
         if (typeof exported !== "function") {
           throw new TypeError(`${target.file}: export "${target.export}" is not a function`);
@@ -146,7 +147,7 @@ export class InProcessInvoker implements Invoker {
     if (route.body?.kind === "schema") return route.body.schema;
     if (route.body?.kind === "ref") {
       const mod = await this.#loader.load(route.body.file);
-      const schema = findExport(mod.exports, route.body.export);
+      const schema = importedAt(mod, route.body.export);
       return isStandardSchema(schema) ? schema : undefined;
     }
     const fn = (await this.resolve(route.target)) as Callable & {

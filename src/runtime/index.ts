@@ -26,13 +26,14 @@ export type {
   WebSocketRequestContext,
   WebSocketResult,
 } from "./events.js";
+export { isClass } from "./is-class.js";
 export { createLambdaContext } from "./lambda-context.js";
 export type { ConnectionInfo, Management } from "./management.js";
 export { GoneError, isGone, LimitExceededError, serialize } from "./management.js";
 export { SdkManagement } from "./management-sdk.js";
 export { Reject } from "./reject.js";
 export { isStandardSchema, parseBody, validateBody } from "./schema.js";
-export { isClass, methodHandler, methodNames, WebSocketFunction } from "./websocket-function.js";
+export { methodHandler, methodNames, WebSocketFunction } from "./websocket-function.js";
 export type {
   BroadcastResult,
   BuiltHandler,

@@ -1,4 +1,5 @@
 import type { LambdaContext, WebSocketEvent, WebSocketResult } from "./events.js";
+import { isClass } from "./is-class.js";
 import { type BuiltHandler, type TypedResult, websocketHandler } from "./websocket-handler.js";
 
 const FUNCTION_BRAND = Symbol.for("switchboard.websocketFunction");
@@ -28,11 +29,6 @@ type Invocable = (
   context: LambdaContext,
 ) => Promise<WebSocketResult> | unknown;
 
-/** True for ES classes (as opposed to plain functions, which are handlers themselves). */
-export function isClass(value: unknown): value is new () => object {
-  return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
-}
-
 /** Method names callable on a class's instances or on an object (for messages that list them). */
 export function methodNames(target: unknown): string[] {
   const names = new Set<string>();
@@ -58,23 +54,37 @@ function isWebSocketFunction(instance: object): boolean {
 }
 
 /**
- * A Lambda handler that invokes `method` on `target` (a class, instantiated once, or an object).
- * Used by the gateway for routes with `method`, and as the Lambda entry point when built.
+ * The initialized instance of each class (or object) methods are called on. One per class, not
+ * per method: the routes of one Lambda function share its instance, as they share the function's
+ * container. A reload builds a new class object, hence a new instance; a failed `initialize()`
+ * is retried by the next call.
  */
-export function methodHandler(target: unknown, method: string): BuiltHandler | Invocable {
-  let ready: Promise<Record<string, unknown>> | undefined;
-  const instance = (): Promise<Record<string, unknown>> => {
-    ready ??= (async () => {
+const instances = new WeakMap<object, Promise<Record<string, unknown>>>();
+
+function instanceOf(target: unknown): Promise<Record<string, unknown>> {
+  const key = target as object;
+  let ready = instances.get(key);
+  if (!ready) {
+    ready = (async () => {
       const object = (isClass(target) ? new target() : target) as Record<string, unknown>;
       const init = object.initialize;
       if (typeof init === "function") await init.call(object);
       return object;
     })();
+    instances.set(key, ready);
     ready.catch(() => {
-      ready = undefined;
+      if (instances.get(key) === ready) instances.delete(key);
     });
-    return ready;
-  };
+  }
+  return ready;
+}
+
+/**
+ * A Lambda handler that invokes `method` on `target` (a class, instantiated once, or an object).
+ * Used by the gateway for routes with `method`, and as the Lambda entry point when built.
+ */
+export function methodHandler(target: unknown, method: string): BuiltHandler | Invocable {
+  const instance = () => instanceOf(target);
   const probe = isClass(target) ? (target.prototype as object) : (target as object);
   if (probe && isWebSocketFunction(probe)) {
     return websocketHandler(async (_event, ctx) => {

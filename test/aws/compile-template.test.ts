@@ -438,7 +438,10 @@ describe("compileTemplate: a foreign app deploys what it declares", () => {
   it("a declared runtime wins over --runtime, which stays the default for the rest", () => {
     const t = compileTemplate(
       app([
-        { key: "$connect", runtime: "nodejs20.x" },
+        {
+          key: "$connect",
+          target: { file: "/app/handlers.mjs", export: "handler", runtime: "nodejs20.x" },
+        },
         { key: "$default", target: { file: "/app/other.mjs", export: "handler" } },
       ]),
       {},

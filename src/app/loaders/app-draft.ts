@@ -36,6 +36,8 @@ export interface HandlerDraft {
   at: DocumentPath;
   /** Where the method is written (defaults to `at`). */
   methodAt?: DocumentPath;
+  /** The function's Lambda runtime, when the source names one (`nodejs20.x`). */
+  runtime?: string;
 }
 
 /** One route as read from a foreign format, before its handler is checked. */
@@ -154,12 +156,17 @@ export async function finishApp(
   const refContext = { root, loader: options.loader };
   const targets = new Map<RouteDraft, HandlerTarget>();
   let authorizerTarget: HandlerTarget | undefined;
-  const check = async (handler: HandlerDraft, use: (target: HandlerTarget) => void) => {
-    const result: Resolved<HandlerTarget> = await resolveHandler(
-      handler.ref,
-      handler.method,
-      refContext,
-    );
+  // The runtime is the function's: on its handler target, whichever level the source named it at.
+  const check = async (
+    handler: HandlerDraft,
+    declared: string | undefined,
+    use: (target: HandlerTarget) => void,
+  ) => {
+    const runtime = handler.runtime ?? declared;
+    const result: Resolved<HandlerTarget> = await resolveHandler(handler.ref, handler.method, {
+      ...refContext,
+      ...(runtime ? { runtime } : {}),
+    });
     if (result.ok) use(result.value);
     else {
       const { on, expected, found } = result.problem;
@@ -167,10 +174,12 @@ export async function finishApp(
     }
   };
   await Promise.all([
-    ...draft.routes.map((route) => check(route.handler, (target) => targets.set(route, target))),
+    ...draft.routes.map((route) =>
+      check(route.handler, route.runtime, (target) => targets.set(route, target)),
+    ),
     ...(draft.authorizer
       ? [
-          check(draft.authorizer.handler, (target) => {
+          check(draft.authorizer.handler, draft.authorizer.runtime, (target) => {
             authorizerTarget = target;
           }),
         ]
@@ -188,7 +197,6 @@ export async function finishApp(
       timeoutMs: route.timeoutMs,
       memoryMb: route.memoryMb,
       environment: route.environment,
-      ...(route.runtime ? { runtime: route.runtime } : {}),
     }),
   );
   const authorizer: Authorizer | undefined =
@@ -220,9 +228,9 @@ export async function finishApp(
 
 /** The declared settings only (an undefined one keeps the default). */
 function functionSettings(draft: FunctionSettingsDraft): FunctionSettingsDraft {
-  const { functionName, timeoutMs, memoryMb, environment, runtime } = draft;
+  const { functionName, timeoutMs, memoryMb, environment } = draft;
   return Object.fromEntries(
-    Object.entries({ functionName, timeoutMs, memoryMb, environment, runtime }).filter(
+    Object.entries({ functionName, timeoutMs, memoryMb, environment }).filter(
       ([, value]) => value !== undefined,
     ),
   );
@@ -308,10 +316,15 @@ export function readEnvironment(
   return env;
 }
 
-/** `file.export` (Lambda's handler setting) as a `file#export` reference under `dir`. */
+/**
+ * Lambda's handler setting as a `file#export` reference under `dir`. As the Lambda runtime
+ * reads it: the module is the last path segment up to its first dot, the rest an export path
+ * (`src/index.handlers.send` is module `src/index`, export `handlers.send`).
+ */
 export function lambdaHandlerRef(handler: string, dir = ""): string | undefined {
-  const dot = handler.lastIndexOf(".");
-  if (dot <= 0 || dot === handler.length - 1) return undefined;
+  const slash = handler.lastIndexOf("/");
+  const dot = handler.indexOf(".", slash + 1);
+  if (dot <= slash + 1 || dot === handler.length - 1) return undefined;
   const file = handler.slice(0, dot);
   const name = handler.slice(dot + 1);
   return `${dir ? path.posix.join(dir.split(path.sep).join("/"), file) : file}#${name}`;

@@ -250,7 +250,11 @@ class ManifestReader {
       key: LIFECYCLE[name] ?? name,
       at,
       declaredIn: `@ws ${name}`,
-      handler: { ref: `${path.posix.join(folder, handlerFile)}#handler`, at },
+      handler: {
+        ref: `${path.posix.join(folder, handlerFile)}#handler`,
+        at,
+        ...withRuntime(nodeRuntime(config.get("runtime")) ?? defaults.runtime),
+      },
       functionName: `${this.#appNameSafe()}-${SANDBOX_STAGE}-ws-${lambdaName(name)}`,
       routeResponse: false,
       timeoutMs: readTimeout(timeoutSeconds, at, this.#issues, defaults.timeoutSeconds),
@@ -447,4 +451,8 @@ function arcPositions(manifest: ArcManifest): PositionOf {
 
 function numberSetting(value: ArcValue | undefined): number | undefined {
   return typeof value === "number" ? value : undefined;
+}
+
+function withRuntime(runtime: string | undefined): { runtime?: string } {
+  return runtime ? { runtime } : {};
 }

@@ -505,7 +505,11 @@ class TemplateReader {
     const memory = setting("MemorySize");
     const name = this.#string(id, "FunctionName") ?? `${this.#stackName}-${id}`;
     return {
-      handler: { ref, at: handlerAt },
+      handler: {
+        ref,
+        at: handlerAt,
+        ...(typeof runtime?.value === "string" ? { runtime: runtime.value } : {}),
+      },
       name,
       timeoutMs: readTimeout(
         timeout?.value,

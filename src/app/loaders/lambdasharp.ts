@@ -137,6 +137,11 @@ function readFunction(item: Record<string, unknown>, at: DocumentPath, context: 
   const timeoutMs = readTimeout(item.Timeout, [...at, "Timeout"], issues, DEFAULT_TIMEOUT_SECONDS);
   const memoryMb = readMemory(item.Memory, [...at, "Memory"], issues, DEFAULT_MEMORY_MB);
   const environment = readEnvironment(item.Environment, [...at, "Environment"], issues);
+  const runtime = item.Runtime;
+  if (runtime !== undefined && (typeof runtime !== "string" || !runtime.startsWith("nodejs"))) {
+    issues.add([...at, "Runtime"], "a Node.js runtime (nodejs20.x, ...)", describeValue(runtime));
+  }
+  const withRuntime = typeof runtime === "string" ? { runtime } : {};
   for (const { source, index } of webSockets) {
     const sourceAt = [...at, "Sources", index];
     const ws = source as Record<string, unknown>;
@@ -176,12 +181,13 @@ function readFunction(item: Record<string, unknown>, at: DocumentPath, context: 
       declaredIn: `function ${name}`,
       handler:
         invoke === undefined
-          ? { ref: `${relative}#handler`, at: [...sourceAt, "WebSocket"] }
+          ? { ref: `${relative}#handler`, at: [...sourceAt, "WebSocket"], ...withRuntime }
           : {
               ref: `${relative}#${FUNCTION_EXPORT}`,
               method: invoke,
               at: [...at, "Function"],
               methodAt: [...sourceAt, "Invoke"],
+              ...withRuntime,
             },
       functionName: name,
       // A method's return value goes back to the client (LambdaSharp makes such routes two-way);

@@ -28,7 +28,7 @@ import {
   type Limits,
   type Route,
 } from "../model.js";
-import { findExport, ModuleBuildError, type ModuleLoader } from "../module-loader.js";
+import { ModuleBuildError, type ModuleLoader } from "../module-loader.js";
 import { isStageName, STAGE_EXPECTED } from "../rules.js";
 
 const FORMAT_BY_EXTENSION: Record<string, AppFormat> = {
@@ -134,7 +134,7 @@ async function importConfig(file: string, loader: ModuleLoader): Promise<unknown
         : `an error: ${(error as Error).message}`;
     throw configError(file, { path: [], expected: "a config module that builds and loads", found });
   }
-  const config = exports.default ?? findExport(exports, "app");
+  const config = exports.default ?? exports.app;
   if (config === undefined) {
     throw configError(file, {
       path: [],

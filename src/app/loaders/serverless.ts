@@ -312,7 +312,7 @@ class ServiceReader {
           key: route.key,
           at: route.at,
           declaredIn: `function ${key}`,
-          handler: { ref: handler, at: [...at, "handler"] },
+          handler: { ref: handler, at: [...at, "handler"], ...this.#runtime(fn) },
           functionName: this.#functionName(key),
           routeResponse: route.routeResponse,
           timeoutMs,
@@ -386,6 +386,12 @@ class ServiceReader {
       return DEFAULT_TIMEOUT_SECONDS;
     }
     return value;
+  }
+
+  /** The function's `runtime`, else the provider's (checked by {@link #checkRuntime}). */
+  #runtime(fn: Record<string, unknown>): { runtime?: string } {
+    const runtime = fn.runtime ?? this.#provider.runtime;
+    return typeof runtime === "string" ? { runtime } : {};
   }
 
   #checkRuntime(runtime: unknown, at: DocumentPath): void {
@@ -535,7 +541,7 @@ class ServiceReader {
       ),
       environment: this.#environment(fn.environment, [...fnAt, "environment"]),
       ...(runtime ? { runtime } : {}),
-      handler: { ref: handler, at: ["functions", functionKey, "handler"] },
+      handler: { ref: handler, at: ["functions", functionKey, "handler"], ...this.#runtime(fn) },
       identitySource: sources as string[],
       identitySourceAt: typeof identitySource === "string" ? sourceAt.slice(0, -1) : sourceAt,
       at,
