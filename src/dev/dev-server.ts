@@ -18,13 +18,14 @@ import {
 import type { RedisTable, RedisTableOptions } from "../cluster/redis-table.js";
 import type { GatewayBounds } from "../gateway/bounds.js";
 import type { Gateway } from "../gateway/gateway.js";
+import { InProcessInvoker } from "../invoker/in-process.js";
 import {
   addInterceptions,
   devInterceptions,
   type InterceptRule,
   installInterception,
 } from "../invoker/interception.js";
-import { InProcessInvoker, type Invoker } from "../invoker/invoker.js";
+import type { Invoker } from "../invoker/invoker.js";
 import { IsolatedInvoker } from "../invoker/isolated.js";
 import { type Served, serve } from "../serve.js";
 import { arcServices } from "./arc-services.js";

@@ -1,5 +1,5 @@
+export { InProcessInvoker } from "../invoker/in-process.js";
 export type { FunctionSpec, InvokeOutcome, Invoker } from "../invoker/invoker.js";
-export { InProcessInvoker } from "../invoker/invoker.js";
 export { IsolatedInvoker } from "../invoker/isolated.js";
 export type { ConnectionInfo, Management } from "../runtime/management.js";
 export type { Connections, SendVia } from "./connections.js";

@@ -5,8 +5,8 @@ import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
 import { unhandledRejectionError } from "./fault-containment.js";
+import { InProcessInvoker } from "./in-process.js";
 import { addInterceptions, type InterceptRule } from "./interception.js";
-import { InProcessInvoker } from "./invoker.js";
 import {
   type BindingOp,
   type FromWorker,

@@ -9,13 +9,9 @@ import type { Route } from "../app/model.js";
 import type { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import { Reject } from "../runtime/reject.js";
+import { InProcessInvoker } from "./in-process.js";
 import type { InterceptRule } from "./interception.js";
-import {
-  type FunctionSpec,
-  InProcessInvoker,
-  type InvokeOutcome,
-  type Invoker,
-} from "./invoker.js";
+import type { FunctionSpec, InvokeOutcome, Invoker } from "./invoker.js";
 import type {
   FromWorker,
   SerializedError,

@@ -8,7 +8,7 @@ import type { App, HandlerTarget, Route } from "../../src/app/model.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import { bundleFunction } from "../../src/aws/bundle.js";
 import type { FunctionPlan } from "../../src/aws/function-plan.js";
-import { InProcessInvoker } from "../../src/invoker/invoker.js";
+import { InProcessInvoker } from "../../src/invoker/in-process.js";
 import { repoScratchDir } from "../helpers/repo-paths.js";
 
 // Each handler module shape, with the handler string a Lambda function would name it by. The

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe } from "vitest";
 import { ModuleLoader } from "../../src/app/module-loader.js";
-import { InProcessInvoker } from "../../src/invoker/invoker.js";
+import { InProcessInvoker } from "../../src/invoker/in-process.js";
 import { FIXTURES } from "../helpers/server.js";
 import { invokerContract } from "./invoker.contract.js";
 
