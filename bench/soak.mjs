@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// Soak scenario (not CI; issue 10): `switchboard dev examples/chat` holds N chat connections for
+// a while under a chat-like mix, then every client leaves. It counts what a chat user would
+// notice and what an operator would:
+//   - lost: room messages a member should have received and did not (every member of a room
+//     gets every message sent to the room, its own included);
+//   - the probe's round trip (a whoami on a connection of its own) through the whole run, and
+//     while every client leaves at once (issue 10, item 9);
+//   - the server's RSS before the clients, at the peak, and after all of them left (goal:
+//     back within 10% of the start).
+// Writes bench/results/soak-<date>.{json,md}.
+//
+//   npm run build && node bench/soak.mjs [--connections 5000] [--seconds 60] [--room-size 10]
+//                                        [--interval-ms 5000]
+//
+// Everything runs on 127.0.0.1 and is bounded: N connections, one message per connection
+// every interval, for the given seconds.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { freePort, sleep, startServer } from "./lib/proc.mjs";
+import { readStatus } from "./lib/procstat.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const { values: opts } = parseArgs({
+  options: {
+    connections: { type: "string", default: "5000" },
+    seconds: { type: "string", default: "60" },
+    "room-size": { type: "string", default: "10" },
+    "interval-ms": { type: "string", default: "5000" },
+    out: { type: "string", default: path.join(ROOT, "bench", "results") },
+  },
+});
+const N = Number(opts.connections);
+const SECONDS = Number(opts.seconds);
+const ROOM_SIZE = Number(opts["room-size"]);
+const INTERVAL_MS = Number(opts["interval-ms"]);
+const USERS = ["alice", "bob", "carol", "dave", "erin"];
+const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
+
+const port = await freePort();
+const server = await startServer({
+  args: [path.join(ROOT, "bin", "switchboard.js"), "dev", "examples/chat", "--port", String(port)]
+    .concat(["--quiet", "--no-watch"]),
+  cwd: ROOT,
+  logFile: path.join(ROOT, "bench", "results", "tmp", "soak-server.log"),
+  port,
+});
+const url = `ws://127.0.0.1:${port}`;
+const rss = () => readStatus(server.pid).rss;
+await sleep(1000);
+const rssStart = rss();
+console.log(`soak: ${N} connections, rooms of ${ROOM_SIZE}, one message per ${INTERVAL_MS} ms each, ${SECONDS} s; server RSS ${mb(rssStart)} MB`);
+
+/** @type {Array<{ ws: WebSocket, room: string, got: Map<string, number> }>} */
+const clients = [];
+const rooms = new Map();
+let sent = 0;
+const sentTo = new Map(); // room -> messages sent to it
+let refused = 0;
+
+function connect(i) {
+  const room = `r${Math.floor(i / ROOM_SIZE)}`;
+  const user = USERS[i % USERS.length];
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url}/dev?user=${user}&room=${room}`);
+    const client = { ws, room, got: 0 };
+    ws.on("message", (data) => {
+      const text = data.toString();
+      if (text.includes('"type":"message"')) client.got++;
+    });
+    ws.once("open", () => {
+      clients.push(client);
+      const members = rooms.get(room) ?? [];
+      members.push(client);
+      rooms.set(room, members);
+      resolve();
+    });
+    ws.once("error", () => {
+      refused++;
+      resolve();
+    });
+  });
+}
+
+const t0 = Date.now();
+for (let i = 0; i < N; i += 200) {
+  await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => connect(i + k)));
+}
+console.log(`  ${clients.length} connected (${refused} refused) in ${Date.now() - t0} ms; RSS ${mb(rss())} MB`);
+
+// The probe: its own connection, asking whoami every 50 ms, round trips recorded.
+const probe = new WebSocket(`${url}/dev?user=alice&room=probe`);
+await new Promise((r) => probe.once("open", r));
+const rtts = [];
+let probing = true;
+const probeLoop = (async () => {
+  while (probing) {
+    const at = performance.now();
+    probe.send('{"action":"whoami"}');
+    await new Promise((r) => probe.once("message", r));
+    rtts.push({ at: Date.now(), ms: performance.now() - at });
+    await sleep(50);
+  }
+})();
+
+// The mix: each client sends one message per interval, spread evenly.
+let peakRss = rss();
+const stopAt = Date.now() + SECONDS * 1000;
+const tickMs = 100;
+const perTick = Math.max(1, Math.round((clients.length * tickMs) / INTERVAL_MS));
+let cursor = 0;
+while (Date.now() < stopAt) {
+  for (let k = 0; k < perTick; k++) {
+    const client = clients[cursor++ % clients.length];
+    if (client.ws.readyState !== WebSocket.OPEN) continue;
+    client.ws.send(JSON.stringify({ action: "send", text: `m${sent}` }));
+    sent++;
+    sentTo.set(client.room, (sentTo.get(client.room) ?? 0) + 1);
+  }
+  peakRss = Math.max(peakRss, rss());
+  await sleep(tickMs);
+}
+// Let the last broadcasts land.
+await sleep(3000);
+let expected = 0;
+let received = 0;
+for (const [room, members] of rooms) {
+  expected += (sentTo.get(room) ?? 0) * members.length;
+  for (const m of members) received += m.got;
+}
+const lost = expected - received;
+const steadyRtts = rtts.map((r) => r.ms).sort((a, b) => a - b);
+const pct = (xs, p) => (xs.length ? Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] * 10) / 10 : 0);
+
+// Everyone leaves at once; the probe keeps asking.
+const leaveAt = Date.now();
+for (const c of clients) c.ws.close(1000);
+await Promise.all(clients.map((c) => (c.ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => c.ws.once("close", r)))));
+await sleep(3000);
+probing = false;
+await probeLoop;
+const leaveRtts = rtts.filter((r) => r.at >= leaveAt).map((r) => r.ms).sort((a, b) => a - b);
+probe.close();
+// Give the server's GC a moment, then read the RSS it settled at.
+await sleep(10_000);
+const rssEnd = rss();
+await server.stop();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model },
+  params: { connections: N, seconds: SECONDS, roomSize: ROOM_SIZE, intervalMs: INTERVAL_MS },
+  connected: clients.length,
+  refused,
+  sent,
+  expectedDeliveries: expected,
+  received,
+  lost,
+  probe: {
+    p50: pct(steadyRtts, 0.5),
+    p99: pct(steadyRtts, 0.99),
+    max: pct(steadyRtts, 1),
+    duringLeaveMax: pct(leaveRtts, 1),
+    duringLeaveP99: pct(leaveRtts, 0.99),
+  },
+  rss: { startMB: mb(rssStart), peakMB: mb(peakRss), endMB: mb(rssEnd), endVsStart: Math.round((rssEnd / rssStart) * 100) / 100 },
+};
+const md = [
+  `# Soak: ${N} chat connections for ${SECONDS} s (${result.date})`,
+  "",
+  `Machine: ${result.machine.cpus} cores (${result.machine.model}); the load generator runs on the same machine.`,
+  "",
+  "| measure | value |",
+  "|---|---|",
+  `| connected / refused | ${clients.length} / ${refused} |`,
+  `| messages sent | ${sent} |`,
+  `| deliveries expected / received / lost | ${expected} / ${received} / **${lost}** |`,
+  `| probe round trip p50 / p99 / max | ${result.probe.p50} / ${result.probe.p99} / ${result.probe.max} ms |`,
+  `| probe max while all ${clients.length} left at once | ${result.probe.duringLeaveMax} ms |`,
+  `| server RSS start / peak / end | ${result.rss.startMB} / ${result.rss.peakMB} / ${result.rss.endMB} MB (end = ${result.rss.endVsStart}x start) |`,
+  "",
+].join("\n");
+mkdirSync(opts.out, { recursive: true });
+const stamp = result.date.replace(/[:.]/g, "-").slice(0, 19);
+writeFileSync(path.join(opts.out, `soak-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(path.join(opts.out, `soak-${stamp}.md`), md);
+console.log(md);
+process.exit(lost === 0 ? 0 : 1);
