@@ -1,31 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runChatFlow } from "./helpers/chat-flow.js";
+import { BIN, runCli as run } from "./helpers/cli.js";
 import { TestClient } from "./helpers/client.js";
+import { REPO_ROOT } from "./helpers/repo-paths.js";
 
 // dist/ is built by test/global-setup.ts when it is missing or stale.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(ROOT, "bin", "switchboard.js");
-
-type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
-
-/** Run the CLI to completion. */
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const ROOT = REPO_ROOT;
 
 describe("switchboard validate", () => {
   it("prints valid and exits 0 for a good app", async () => {

@@ -6,22 +6,13 @@ import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
 import { redactRedisUrl } from "../cluster/redis-table.js";
 import { DevServer } from "../dev/dev-server.js";
-import { ConfigError, SwitchboardError } from "../errors.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { registerBuildCommand } from "./build.js";
+import { printError } from "./command-failure.js";
+import { registerConnectCommand } from "./connect.js";
 import { registerDeployCommand } from "./deploy.js";
 
 const VERSION = "0.1.0";
-
-function printError(error: unknown): void {
-  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-  else if (error instanceof SwitchboardError) {
-    process.stderr.write(`switchboard: ${error.code}: ${error.message}\n`);
-  } else
-    process.stderr.write(
-      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-}
 
 /** The route table as `switchboard routes` prints it. */
 export function formatRoutes(app: App): string {
@@ -228,6 +219,7 @@ export function createProgram(): Command {
       }
     });
 
+  registerConnectCommand(program);
   registerBuildCommand(program);
   registerDeployCommand(program);
   return program;
