@@ -193,9 +193,9 @@ describe("switchboard dev examples/chat --port 0 --json", () => {
   });
 });
 
-describe("switchboard dev on an invalid app", () => {
-  it("exits 1 with the formatted issues", async () => {
-    const result = await run(["dev", "test/fixtures/invalid", "--port", "0"]);
+describe("switchboard dev --no-watch on an invalid app", () => {
+  it("exits 1 with the formatted issues (with watching, it waits for a fix: cli-errors.test.ts)", async () => {
+    const result = await run(["dev", "test/fixtures/invalid", "--port", "0", "--no-watch"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /^4 problems in the app config:\n {2}test\/fixtures\/invalid\/switchboard\.yaml:3:1 stage/,

@@ -11,6 +11,14 @@ import { registerBuildCommand } from "./build.js";
 import { printError } from "./command-failure.js";
 import { registerConnectCommand } from "./connect.js";
 import { registerDeployCommand } from "./deploy.js";
+import {
+  existingDirectory,
+  existingPath,
+  nonEmpty,
+  port,
+  redisUrl,
+  stageName,
+} from "./option-values.js";
 
 const VERSION = "0.1.0";
 
@@ -71,10 +79,10 @@ export function createProgram(): Command {
     .description(
       "Serve the app like API Gateway (WebSocket + @connections on one port), with hot reload",
     )
-    .argument("[app]", "app folder or config file", ".")
-    .option("-p, --port <port>", "port", (v) => Number.parseInt(v, 10), 3001)
-    .option("-H, --host <host>", "host to bind", "127.0.0.1")
-    .option("-s, --stage <stage>", "stage (overrides the config)")
+    .argument("[app]", "app folder or config file", existingPath, ".")
+    .option("-p, --port <port>", "port (0 picks a free one)", port, 3001)
+    .option("-H, --host <host>", "host to bind", nonEmpty, "127.0.0.1")
+    .option("-s, --stage <stage>", "stage (overrides the config)", stageName)
     .option("--no-watch", "do not reload on file changes")
     .option(
       "--isolate",
@@ -83,15 +91,18 @@ export function createProgram(): Command {
     .option(
       "--static <dir>",
       "serve this folder's files over HTTP (default: <app>/public if present)",
+      existingDirectory,
     )
     .option("--no-static", "serve no static files")
     .option(
       "--data <dir>",
       "keep the local DynamoDB's tables in this folder between runs (default: in memory)",
+      nonEmpty,
     )
     .option(
       "--redis <url>",
       "Redis as the shared engine: connection table + cluster with every gateway on it (redis://127.0.0.1:6379)",
+      redisUrl,
     )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
@@ -99,22 +110,33 @@ export function createProgram(): Command {
       const mode: LogMode = opts.quiet ? "quiet" : opts.json ? "json" : "pretty";
       process.setSourceMapsEnabled(true);
       let server: Awaited<ReturnType<typeof DevServer.start>>;
+      const onInvalid = (error: unknown, watching: string[]) => {
+        printError(error);
+        const [app, ...files] = watching;
+        const where = path.relative(process.cwd(), app ?? target) || ".";
+        process.stderr.write(
+          `switchboard dev: waiting for a fix (watching ${where}${files.length > 0 ? ` and ${files.length} file${files.length === 1 ? "" : "s"} it uses` : ""}); serving starts once the app loads. Ctrl-C to stop.\n`,
+        );
+      };
       try {
-        server = await DevServer.start({
-          target: path.resolve(target),
-          port: opts.port,
-          host: opts.host,
-          ...(opts.stage ? { stage: opts.stage } : {}),
-          watch: opts.watch,
-          isolate: opts.isolate === true,
-          ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
-          ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
-          ...(opts.static === false
-            ? { staticDir: false as const }
-            : typeof opts.static === "string"
-              ? { staticDir: path.resolve(opts.static) }
-              : {}),
-        });
+        server = await DevServer.startWhenValid(
+          {
+            target: path.resolve(target),
+            port: opts.port,
+            host: opts.host,
+            ...(opts.stage ? { stage: opts.stage } : {}),
+            watch: opts.watch,
+            isolate: opts.isolate === true,
+            ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
+            ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
+            ...(opts.static === false
+              ? { staticDir: false as const }
+              : typeof opts.static === "string"
+                ? { staticDir: path.resolve(opts.static) }
+                : {}),
+          },
+          onInvalid,
+        );
       } catch (error) {
         printError(error);
         process.exitCode = 1;
@@ -188,8 +210,8 @@ export function createProgram(): Command {
   program
     .command("routes")
     .description("Print the route table")
-    .argument("[app]", "app folder or config file", ".")
-    .option("-s, --stage <stage>", "stage")
+    .argument("[app]", "app folder or config file", existingPath, ".")
+    .option("-s, --stage <stage>", "stage", stageName)
     .option("--json", "print the App model as JSON")
     .action(async (target: string, opts) => {
       try {
@@ -206,7 +228,7 @@ export function createProgram(): Command {
   program
     .command("validate")
     .description("Check a config: every problem at once, each with file, path, expected and found")
-    .argument("[app]", "app folder or config file", ".")
+    .argument("[app]", "app folder or config file", existingPath, ".")
     .action(async (target: string) => {
       try {
         const app = await loadOnce(target);

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { InvalidArgumentError } from "commander";
+import { isStageName, STAGE_EXPECTED } from "../app/config-schema.js";
 
 /*
  * Parsers for command-line option values. Commander calls them while it reads the command
@@ -47,6 +48,34 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/**
+ * The retention periods CloudWatch Logs accepts (`RetentionInDays`, PutRetentionPolicy API
+ * reference); any other number fails the deployment.
+ */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** `--log-retention`: one of {@link LOG_RETENTION_DAYS}. */
+export function logRetentionDays(value: string): number {
+  const n = Number(value);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(n)) {
+    throw new InvalidArgumentError(`expected one of ${LOG_RETENTION_DAYS.join(", ")} (days).`);
+  }
+  return n;
+}
+
+/** The `[app]` argument: a file or folder that exists, as given. */
+export function existingPath(value: string): string {
+  if (!statSync(path.resolve(value), { throwIfNoEntry: false })) {
+    throw new InvalidArgumentError(
+      `no such file or folder ${path.resolve(value)}: name the app folder or its config file.`,
+    );
+  }
+  return value;
+}
+
 /** A folder that exists (`--static`), as given. */
 export function existingDirectory(value: string): string {
   const stat = statSync(path.resolve(value), { throwIfNoEntry: false });
@@ -58,6 +87,12 @@ export function existingDirectory(value: string): string {
 /** Something that is not empty (names, stages, regions). */
 export function nonEmpty(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("expected a value, found nothing.");
+  return value;
+}
+
+/** A stage name as API Gateway accepts it (`--stage`). */
+export function stageName(value: string): string {
+  if (!isStageName(value)) throw new InvalidArgumentError(`expected ${STAGE_EXPECTED}.`);
   return value;
 }
 
@@ -85,6 +120,19 @@ export function bucketName(value: string): string {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) {
     throw new InvalidArgumentError(
       "expected an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens.",
+    );
+  }
+  return value;
+}
+
+/**
+ * A CloudFormation stack name: a letter, then letters, digits and hyphens, 128 at most
+ * (CloudFormation's rule for `StackName`).
+ */
+export function stackName(value: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(value)) {
+    throw new InvalidArgumentError(
+      "expected a stack name: a letter, then letters, digits or hyphens (128 at most).",
     );
   }
   return value;

@@ -12,7 +12,10 @@ export type Run = {
   stderr: string;
 };
 
-/** Run the CLI to completion from the repository root, optionally feeding stdin. */
+/**
+ * Run the CLI to completion from the repository root, optionally feeding stdin. `env` is laid
+ * over this process's environment; a variable given as `undefined` is removed.
+ */
 export function runCli(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
@@ -20,7 +23,9 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, ...options.env },
+      env: Object.fromEntries(
+        Object.entries({ ...process.env, ...options.env }).filter(([, v]) => v !== undefined),
+      ),
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -42,10 +47,17 @@ export interface DevProcess {
   stop(): Promise<void>;
 }
 
-/**
- * Start `switchboard dev <args> --port 0 --json` and wait for its listening line.
- */
-export async function startDev(args: string[], timeoutMs = 15_000): Promise<DevProcess> {
+/** A `switchboard dev` child process not yet known to listen. */
+export interface SpawnedDev {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The URL of its listening line; rejects if it exits first or `timeoutMs` passes. */
+  listening(timeoutMs?: number): Promise<DevProcess>;
+}
+
+/** Spawn `switchboard dev <args> --port 0 --json`. */
+export function spawnDev(args: string[]): SpawnedDev {
   const child = spawn(process.execPath, [BIN, "dev", ...args, "--port", "0", "--json"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -55,32 +67,36 @@ export async function startDev(args: string[], timeoutMs = 15_000): Promise<DevP
     child.on("exit", (code, signal) => resolve({ code, signal })),
   );
   child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`no listening line; stdout:\n${output.stdout}\nstderr:\n${output.stderr}`));
-    }, timeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => {
-      output.stdout += chunk.toString();
-      const match = /"url":"(ws:\/\/[^"]+)"/.exec(output.stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`dev exited early:\n${output.stderr}`));
-    });
-  });
+  child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
   return {
     child,
-    url,
     output,
     exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
+    listening: (timeoutMs = 15_000) =>
+      new Promise<DevProcess>((resolve, reject) => {
+        const deadline = Date.now() + timeoutMs;
+        const poll = () => {
+          const match = /"url":"(ws:\/\/[^"]+)"/.exec(output.stdout);
+          if (match) resolve({ child, url: match[1] as string, output, exited, stop });
+          else if (child.exitCode !== null || child.signalCode !== null) {
+            reject(new Error(`dev exited early:\n${output.stderr}`));
+          } else if (Date.now() > deadline) {
+            child.kill("SIGKILL");
+            reject(
+              new Error(`no listening line; stdout:\n${output.stdout}\nstderr:\n${output.stderr}`),
+            );
+          } else setTimeout(poll, 20);
+        };
+        poll();
+      }),
   };
+}
+
+/** Start `switchboard dev <args> --port 0 --json` and wait for its listening line. */
+export function startDev(args: string[], timeoutMs = 15_000): Promise<DevProcess> {
+  return spawnDev(args).listening(timeoutMs);
 }
