@@ -204,7 +204,11 @@ function strictJsonIssue(text: string, at: (offset: number) => Position): RawIss
     return {
       path: [],
       expected: "valid JSON",
-      found: message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, ""),
+      // V8 appends a snippet of the text (`, "...x..." is not valid JSON`): the position says where.
+      found: message
+        .replace(/ in JSON at position \d+[\s\S]*$/, "")
+        .replace(/, "[\s\S]*" is not valid JSON$/, "")
+        .replace(/^JSON\.parse: /, ""),
       at: at(offset === undefined ? text.length : Number(offset)),
     };
   }

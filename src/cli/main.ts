@@ -1,9 +1,6 @@
-import { statSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
-import { ModuleLoader } from "../app/module-loader.js";
 import { redactRedisUrl } from "../cluster/redis-table.js";
 import { DevServer } from "../dev/dev-server.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
@@ -19,6 +16,7 @@ import {
   redisUrl,
   stageName,
 } from "./option-values.js";
+import { loadOnce, validateCommand } from "./validate.js";
 
 const VERSION = "0.1.0";
 
@@ -52,20 +50,6 @@ export function formatRoutes(app: App): string {
     );
   }
   return lines.join("\n");
-}
-
-async function loadOnce(target: string, stage?: string): Promise<App> {
-  const resolved = path.resolve(target);
-  // A config file named directly keeps its module cache next to it, as for a folder.
-  const appDir = statSync(resolved, { throwIfNoEntry: false })?.isFile()
-    ? path.dirname(resolved)
-    : resolved;
-  const loader = new ModuleLoader({ cacheDir: path.join(appDir, ".switchboard", "modules") });
-  try {
-    return await loadApp(resolved, { loader, ...(stage ? { stage } : {}) });
-  } finally {
-    await loader.dispose();
-  }
 }
 
 /** Build the `switchboard` command line. */
@@ -230,15 +214,7 @@ export function createProgram(): Command {
     .description("Check a config: every problem at once, each with file, path, expected and found")
     .argument("[app]", "app folder or config file", existingPath, ".")
     .action(async (target: string) => {
-      try {
-        const app = await loadOnce(target);
-        process.stdout.write(
-          `${path.relative(process.cwd(), app.source.file)}: valid (${app.routes.length} routes)\n`,
-        );
-      } catch (error) {
-        printError(error);
-        process.exitCode = 1;
-      }
+      process.exitCode = await validateCommand(target);
     });
 
   registerConnectCommand(program);
