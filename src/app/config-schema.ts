@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isStandardSchema } from "../runtime/schema.js";
 import type { AppConfig } from "./config.js";
 import { describeValue, listNames, quote } from "./describe-value.js";
+import { didYouMean, unknownKey, withSuggestion } from "./did-you-mean.js";
 import type { DocumentPath, RawIssue } from "./issue-location.js";
 import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "./model.js";
 import { parseRouteSelectionExpression } from "./route-selection.js";
@@ -10,9 +11,13 @@ import { parseRouteSelectionExpression } from "./route-selection.js";
 // from the parse-level map and are described from zod's own fields (see `translate`).
 const expecting = (text: string) => ({ error: text });
 
+/** The keys each strict object allows, by the "expected" text of its unknown-key issue. */
+const ALLOWED_KEYS = new Map<string, readonly string[]>();
+
 /** A strict object whose unknown-key issue lists the keys it does allow. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const allowed = `one of ${Object.keys(shape).join(", ")}`;
+  ALLOWED_KEYS.set(allowed, Object.keys(shape));
   return z.strictObject(shape, {
     error: (issue) => (issue.code === "unrecognized_keys" ? allowed : "an object"),
   });
@@ -191,7 +196,7 @@ function routeKeyIssues(config: unknown): RawIssue[] {
       issues.push({
         path,
         expected: `${listNames(SPECIAL_KEYS)} or a custom route key not starting with "$"`,
-        found: quote(key),
+        found: withSuggestion(quote(key), didYouMean(key, SPECIAL_KEYS, keys)),
       });
     } else if (key.length > MAX_ROUTE_KEY) {
       issues.push({
@@ -210,15 +215,18 @@ function translate(issues: readonly z.core.$ZodIssue[], base: DocumentPath, root
     const path = [...base, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
     const value = valueAt(root, path);
     switch (issue.code) {
-      case "unrecognized_keys":
+      case "unrecognized_keys": {
+        const allowed = ALLOWED_KEYS.get(issue.message) ?? [];
+        const present = value !== null && typeof value === "object" ? Object.keys(value) : [];
         for (const key of issue.keys) {
           out.push({
             path: [...path, key],
             expected: issue.message,
-            found: `unknown key ${quote(key)}`,
+            found: unknownKey(key, allowed, present),
           });
         }
         break;
+      }
       case "invalid_union": {
         // The branch that got past the type check is the one the author meant.
         const meant = issue.errors.find((branch) => !isTypeMismatch(branch));
