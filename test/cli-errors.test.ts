@@ -52,6 +52,17 @@ describe("CLI errors say what to do", () => {
     [["build", "--log-retention", "10"], "--log-retention <days>", "expected one of 1, 3, 5"],
     [["build", "--throttle-burst", "2.5"], "--throttle-burst <n>", "expected a whole number"],
     [["build", "--throttle-rate", "-1"], "--throttle-rate <rps>", "expected a positive number"],
+    [["build", "--domain", "not a domain"], "--domain <name>", "expected a domain name"],
+    [
+      ["build", "--certificate-arn", "arn:nope"],
+      "--certificate-arn <arn>",
+      "expected an ACM certificate ARN",
+    ],
+    [
+      ["build", "--hosted-zone-id", "zone 1"],
+      "--hosted-zone-id <id>",
+      "expected a Route 53 hosted zone id",
+    ],
     [["deploy", "--bucket", "Bad_Bucket"], "-b, --bucket <name>", "expected an S3 bucket name"],
     [
       ["deploy", "--bucket", "ok-bucket", "--region", "mars"],

@@ -11,7 +11,10 @@ import {
 import { buildAwsApp } from "../aws/build.js";
 import { reportCommandFailure } from "./command-failure.js";
 import {
+  certificateArn,
+  domainName,
   existingPath,
+  hostedZoneId,
   logRetentionDays,
   nonEmpty,
   positiveInteger,
@@ -83,14 +86,16 @@ export function registerBuildCommand(program: Command): Command {
       "per-route throttling (repeatable)",
       routeThrottle,
     )
-    .option("--domain <name>", "custom domain, e.g. ws.example.com", nonEmpty)
+    .option("--domain <name>", "custom domain, e.g. ws.example.com", domainName)
     .option(
       "--certificate-arn <arn>",
       "existing ACM certificate for --domain (else a DNS-validated one is created)",
+      certificateArn,
     )
     .option(
       "--hosted-zone-id <id>",
       "Route 53 zone of --domain: validation and alias records are created",
+      hostedZoneId,
     )
     .option("--base-path <path>", "API mapping key under --domain")
     .option("--no-sourcemap", "do not ship source maps")

@@ -138,6 +138,35 @@ export function stackName(value: string): string {
   return value;
 }
 
+/** A domain name such as `ws.example.com` (`--domain`). */
+export function domainName(value: string): string {
+  if (
+    value.length > 253 ||
+    !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(value)
+  ) {
+    throw new InvalidArgumentError("expected a domain name such as ws.example.com.");
+  }
+  return value;
+}
+
+/** An ACM certificate ARN (`--certificate-arn`). */
+export function certificateArn(value: string): string {
+  if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(value)) {
+    throw new InvalidArgumentError(
+      "expected an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>.",
+    );
+  }
+  return value;
+}
+
+/** A Route 53 hosted zone id such as `Z1D633PJN98FT9` (`--hosted-zone-id`). */
+export function hostedZoneId(value: string): string {
+  if (!/^[A-Z0-9]{1,32}$/.test(value)) {
+    throw new InvalidArgumentError("expected a Route 53 hosted zone id such as Z1D633PJN98FT9.");
+  }
+  return value;
+}
+
 /** An AWS region such as `eu-west-1` (`--region`). */
 export function awsRegion(value: string): string {
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) {
