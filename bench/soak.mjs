@@ -43,8 +43,13 @@ const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 
 const port = await freePort();
 const server = await startServer({
-  args: [path.join(ROOT, "bin", "switchboard.js"), "dev", "examples/chat", "--port", String(port)]
-    .concat(["--quiet", "--no-watch"]),
+  args: [
+    path.join(ROOT, "bin", "switchboard.js"),
+    "dev",
+    "examples/chat",
+    "--port",
+    String(port),
+  ].concat(["--quiet", "--no-watch"]),
   cwd: ROOT,
   logFile: path.join(ROOT, "bench", "results", "tmp", "soak-server.log"),
   port,
@@ -53,7 +58,9 @@ const url = `ws://127.0.0.1:${port}`;
 const rss = () => readStatus(server.pid).rss;
 await sleep(1000);
 const rssStart = rss();
-console.log(`soak: ${N} connections, rooms of ${ROOM_SIZE}, one message per ${INTERVAL_MS} ms each, ${SECONDS} s; server RSS ${mb(rssStart)} MB`);
+console.log(
+  `soak: ${N} connections, rooms of ${ROOM_SIZE}, one message per ${INTERVAL_MS} ms each, ${SECONDS} s; server RSS ${mb(rssStart)} MB`,
+);
 
 /** @type {Array<{ ws: WebSocket, room: string, got: Map<string, number> }>} */
 const clients = [];
@@ -90,7 +97,9 @@ const t0 = Date.now();
 for (let i = 0; i < N; i += 200) {
   await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => connect(i + k)));
 }
-console.log(`  ${clients.length} connected (${refused} refused) in ${Date.now() - t0} ms; RSS ${mb(rss())} MB`);
+console.log(
+  `  ${clients.length} connected (${refused} refused) in ${Date.now() - t0} ms; RSS ${mb(rss())} MB`,
+);
 
 // The probe: its own connection, asking whoami every 50 ms, round trips recorded.
 const probe = new WebSocket(`${url}/dev?user=alice&room=probe`);
@@ -134,16 +143,24 @@ for (const [room, members] of rooms) {
 }
 const lost = expected - received;
 const steadyRtts = rtts.map((r) => r.ms).sort((a, b) => a - b);
-const pct = (xs, p) => (xs.length ? Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] * 10) / 10 : 0);
+const pct = (xs, p) =>
+  xs.length ? Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] * 10) / 10 : 0;
 
 // Everyone leaves at once; the probe keeps asking.
 const leaveAt = Date.now();
 for (const c of clients) c.ws.close(1000);
-await Promise.all(clients.map((c) => (c.ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => c.ws.once("close", r)))));
+await Promise.all(
+  clients.map((c) =>
+    c.ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => c.ws.once("close", r)),
+  ),
+);
 await sleep(3000);
 probing = false;
 await probeLoop;
-const leaveRtts = rtts.filter((r) => r.at >= leaveAt).map((r) => r.ms).sort((a, b) => a - b);
+const leaveRtts = rtts
+  .filter((r) => r.at >= leaveAt)
+  .map((r) => r.ms)
+  .sort((a, b) => a - b);
 probe.close();
 // Give the server's GC a moment, then read the RSS it settled at.
 await sleep(10_000);
@@ -167,7 +184,12 @@ const result = {
     duringLeaveMax: pct(leaveRtts, 1),
     duringLeaveP99: pct(leaveRtts, 0.99),
   },
-  rss: { startMB: mb(rssStart), peakMB: mb(peakRss), endMB: mb(rssEnd), endVsStart: Math.round((rssEnd / rssStart) * 100) / 100 },
+  rss: {
+    startMB: mb(rssStart),
+    peakMB: mb(peakRss),
+    endMB: mb(rssEnd),
+    endVsStart: Math.round((rssEnd / rssStart) * 100) / 100,
+  },
 };
 const md = [
   `# Soak: ${N} chat connections for ${SECONDS} s (${result.date})`,

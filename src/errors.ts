@@ -90,7 +90,24 @@ export function formatConfigPlace(place: Omit<ConfigIssue, "expected" | "found">
 
 /** `file:line:col path — expected X, found Y` */
 export function formatConfigIssue(issue: ConfigIssue): string {
-  return `${formatConfigPlace(issue)} — expected ${issue.expected}, found ${issue.found}`;
+  return `${formatConfigPlace(issue)} — expected ${oneLine(issue.expected)}, found ${oneLine(issue.found)}`;
+}
+
+/**
+ * An issue is one line: a multi-line text (a build error's details, a parser's snippet) has its
+ * lines joined with "; ", and other control characters escaped, so nothing read from a config
+ * or a module moves the terminal's cursor.
+ */
+function oneLine(text: string): string {
+  return text
+    .trim()
+    .split(/\s*\r?\n\s*/)
+    .join("; ")
+    .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
 /**

@@ -1,31 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runChatFlow } from "./helpers/chat-flow.js";
+import { BIN, runCli as run } from "./helpers/cli.js";
 import { TestClient } from "./helpers/client.js";
+import { REPO_ROOT } from "./helpers/repo-paths.js";
 
 // dist/ is built by test/global-setup.ts when it is missing or stale.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(ROOT, "bin", "switchboard.js");
-
-type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
-
-/** Run the CLI to completion. */
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const ROOT = REPO_ROOT;
 
 describe("switchboard validate", () => {
   it("prints valid and exits 0 for a good app", async () => {
@@ -218,9 +199,9 @@ describe("switchboard dev examples/chat --port 0 --json", () => {
   });
 });
 
-describe("switchboard dev on an invalid app", () => {
-  it("exits 1 with the formatted issues", async () => {
-    const result = await run(["dev", "test/fixtures/invalid", "--port", "0"]);
+describe("switchboard dev --no-watch on an invalid app", () => {
+  it("exits 1 with the formatted issues (with watching, it waits for a fix: cli-errors.test.ts)", async () => {
+    const result = await run(["dev", "test/fixtures/invalid", "--port", "0", "--no-watch"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /^4 problems in the app config:\n {2}test\/fixtures\/invalid\/switchboard\.yaml:3:1 stage/,

@@ -1,4 +1,6 @@
 import {
+  type Alias,
+  type Document,
   isAlias,
   isMap,
   isScalar,
@@ -8,6 +10,7 @@ import {
   type Pair,
   parseDocument,
   type Tags,
+  visit,
 } from "yaml";
 import { quote } from "./describe-value.js";
 import type { DocumentPath, Position, RawIssue } from "./issue-location.js";
@@ -68,8 +71,18 @@ export function parseConfigDocument(
     const strict = strictJsonIssue(text, at);
     if (strict) syntaxIssues.push(strict);
   }
+  let value: unknown;
+  if (doc.contents !== null) {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // The YAML library throws for aliases it cannot expand: the author's problem, reported
+      // as one (unless the text already has a syntax problem, reported instead).
+      if (syntaxIssues.length === 0) syntaxIssues.push(aliasIssue(doc, expected, error, at));
+    }
+  }
   return {
-    value: doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 }),
+    value,
     syntaxIssues,
     issues: syntaxIssues.length === 0 ? duplicateKeyIssues(doc.contents, [], at) : [],
     positionOf(path) {
@@ -93,6 +106,46 @@ export function parseConfigDocument(
       }
       return offset === undefined ? undefined : at(offset);
     },
+  };
+}
+
+/**
+ * Alias expansions allowed per document (the YAML library's guard against "billion laughs"
+ * documents); a real config needs a handful.
+ */
+const MAX_ALIAS_COUNT = 1000;
+
+/** Why `toJS` refused the document: an alias used before its anchor, or too many expansions. */
+function aliasIssue(
+  doc: Document,
+  expected: string,
+  error: unknown,
+  at: (offset: number) => Position,
+): RawIssue {
+  let unresolved: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) === undefined) {
+        unresolved = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const offset = unresolved?.range?.[0];
+  if (unresolved) {
+    return {
+      path: [],
+      expected: `${expected}: an anchor (&${unresolved.source}) set before its alias`,
+      found: `*${unresolved.source} with no &${unresolved.source} above it`,
+      ...(offset !== undefined ? { at: at(offset) } : {}),
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    path: [],
+    expected: `${expected} with at most ${MAX_ALIAS_COUNT} alias expansions`,
+    found: /alias count/i.test(message) ? "more (aliases nested too deep)" : message,
   };
 }
 
@@ -151,7 +204,11 @@ function strictJsonIssue(text: string, at: (offset: number) => Position): RawIss
     return {
       path: [],
       expected: "valid JSON",
-      found: message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, ""),
+      // V8 appends a snippet of the text (`, "...x..." is not valid JSON`): the position says where.
+      found: message
+        .replace(/ in JSON at position \d+[\s\S]*$/, "")
+        .replace(/, "[\s\S]*" is not valid JSON$/, "")
+        .replace(/^JSON\.parse: /, ""),
       at: at(offset === undefined ? text.length : Number(offset)),
     };
   }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isStandardSchema } from "../runtime/schema.js";
 import type { AppConfig } from "./config.js";
 import { describeValue, quote } from "./describe-value.js";
+import { unknownKey } from "./did-you-mean.js";
 import type { DocumentPath, RawIssue } from "./issue-location.js";
 import {
   authorizerRouteProblem,
@@ -20,9 +21,13 @@ import {
 // from the parse-level map and are described from zod's own fields (see `translate`).
 const expecting = (text: string) => ({ error: text });
 
+/** The keys each strict object allows, by the "expected" text of its unknown-key issue. */
+const ALLOWED_KEYS = new Map<string, readonly string[]>();
+
 /** A strict object whose unknown-key issue lists the keys it does allow. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const allowed = `one of ${Object.keys(shape).join(", ")}`;
+  ALLOWED_KEYS.set(allowed, Object.keys(shape));
   return z.strictObject(shape, {
     error: (issue) => (issue.code === "unrecognized_keys" ? allowed : "an object"),
   });
@@ -178,7 +183,7 @@ function routeKeyIssues(config: unknown): RawIssue[] {
   const count = routeCountProblem(keys.length, "an empty object");
   if (count) return [{ path: ["routes"], ...count }];
   for (const key of keys) {
-    const problem = routeKeyProblem(key);
+    const problem = routeKeyProblem(key, keys);
     if (problem) issues.push({ path: ["routes", key], ...problem });
   }
   const authorizer = valueAt(config, ["authorizer"]);
@@ -195,15 +200,18 @@ function translate(issues: readonly z.core.$ZodIssue[], base: DocumentPath, root
     const path = [...base, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
     const value = valueAt(root, path);
     switch (issue.code) {
-      case "unrecognized_keys":
+      case "unrecognized_keys": {
+        const allowed = ALLOWED_KEYS.get(issue.message) ?? [];
+        const present = value !== null && typeof value === "object" ? Object.keys(value) : [];
         for (const key of issue.keys) {
           out.push({
             path: [...path, key],
             expected: issue.message,
-            found: `unknown key ${quote(key)}`,
+            found: unknownKey(key, allowed, present),
           });
         }
         break;
+      }
       case "invalid_union": {
         // The branch that got past the type check is the one the author meant.
         const meant = issue.errors.find((branch) => !isTypeMismatch(branch));

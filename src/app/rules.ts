@@ -1,4 +1,5 @@
 import { describeValue, listNames, quote } from "./describe-value.js";
+import { didYouMean, withSuggestion } from "./did-you-mean.js";
 import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "./model.js";
 import { parseRouteSelectionExpression } from "./route-selection.js";
 
@@ -27,14 +28,19 @@ export const MAX_ROUTE_KEY = 128;
  * @example
  * ```ts
  * routeKeyProblem("$other"); // { expected: '"$connect", ... or a custom route key ...', found: '"$other"' }
+ * routeKeyProblem("$conect"); // found: '"$conect" (did you mean $connect?)'
  * ```
  */
-export function routeKeyProblem(key: string): RuleProblem | undefined {
+export function routeKeyProblem(
+  key: string,
+  siblings: readonly string[] = [],
+): RuleProblem | undefined {
   if (key === "") return { expected: "a non-empty route key", found: "an empty string" };
   if (key.startsWith("$") && !SPECIAL_ROUTE_KEYS.includes(key)) {
     return {
       expected: `${listNames(SPECIAL_ROUTE_KEYS)} or a custom route key not starting with "$"`,
-      found: quote(key),
+      // A misspelled `$connect` is the likely case: say which one (unless it is there already).
+      found: withSuggestion(quote(key), didYouMean(key, SPECIAL_ROUTE_KEYS, siblings)),
     };
   }
   if (key.length > MAX_ROUTE_KEY) {

@@ -83,6 +83,7 @@ interface Manifest {
  */
 export async function deployAwsApp(options: DeployOptions): Promise<DeployResult> {
   const log = options.log ?? (() => undefined);
+  const clients = await createClients(options);
   const outDir = isSwitchboardBuild(path.resolve(options.target))
     ? path.resolve(options.target)
     : (await buildAwsApp({ ...options, target: options.target })).outDir;
@@ -91,7 +92,6 @@ export async function deployAwsApp(options: DeployOptions): Promise<DeployResult
   ) as Manifest;
   const templateText = await readFile(path.join(outDir, manifest.template), "utf8");
   const stackName = options.stackName ?? `${manifest.app}-${manifest.stage}`;
-  const clients = await createClients(options);
   const poll = options.pollIntervalMs ?? 5000;
   const deadline = Date.now() + (options.timeoutMs ?? 60 * 60 * 1000);
 
@@ -264,10 +264,49 @@ async function objectExists(
     if (e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404) {
       return false;
     }
-    throw new DeployError(
-      `cannot read s3://${bucket}/${key}: ${(error as Error).message ?? e.name} (does the bucket exist in this region, and may you s3:GetObject/s3:ListBucket on it?)`,
+    throw (
+      accessProblem(error) ??
+      new DeployError(
+        `cannot read s3://${bucket}/${key}: ${(error as Error).message ?? e.name} (does the bucket exist in this region, and may you s3:GetObject/s3:ListBucket on it?)`,
+      )
     );
   }
+}
+
+const CREDENTIALS_HELP =
+  "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or AWS_PROFILE for a profile in ~/.aws/credentials or ~/.aws/config (`aws configure`, `aws sso login --profile <name>`), or run where an IAM role provides them";
+
+/**
+ * A failure that is about who is calling rather than what is deployed (no credentials, expired
+ * or unknown keys, no region), said as such with how to fix it; undefined for any other error.
+ */
+export function accessProblem(error: unknown): DeployError | undefined {
+  const e = error as { name?: string; Code?: string; message?: string };
+  const name = e?.name ?? e?.Code ?? "";
+  const message = e?.message ?? "";
+  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(message)) {
+    return new DeployError(`no AWS credentials found: ${CREDENTIALS_HELP}`);
+  }
+  if (/^(ExpiredToken|ExpiredTokenException|TokenRefreshRequired)$/.test(name)) {
+    return new DeployError(
+      `the AWS credentials have expired (${name}): renew them (e.g. \`aws sso login\`) or ${CREDENTIALS_HELP}`,
+    );
+  }
+  if (
+    /^(InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch)$/.test(
+      name,
+    )
+  ) {
+    return new DeployError(
+      `AWS does not accept these credentials (${name}): check the access key and secret, or ${CREDENTIALS_HELP}`,
+    );
+  }
+  if (/Region is missing|Region not accepted/i.test(message)) {
+    return new DeployError(
+      "no AWS region: pass --region (e.g. --region eu-west-1), or set AWS_REGION, or a region in the AWS profile",
+    );
+  }
+  return undefined;
 }
 
 /** The stack, or undefined when there is none of that name. */

@@ -10,13 +10,18 @@ import {
 } from "../aws/aws-options.js";
 import { buildAwsApp } from "../aws/build.js";
 import { reportCommandFailure } from "./command-failure.js";
+import {
+  certificateArn,
+  domainName,
+  existingPath,
+  hostedZoneId,
+  logRetentionDays,
+  nonEmpty,
+  positiveInteger,
+  positiveNumber,
+  stageName,
+} from "./option-values.js";
 import { printWarnings } from "./print-warnings.js";
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
-  return n;
-}
 
 /** `--route-throttle send=100:50` (rate:burst), repeatable. */
 function routeThrottle(
@@ -52,9 +57,14 @@ export function registerBuildCommand(program: Command): Command {
     .description(
       "Build for AWS: a CloudFormation template (validated) and one deterministic zip per function",
     )
-    .argument("[app]", "app folder or config file", ".")
-    .option("-s, --stage <stage>", "stage (overrides the config)")
-    .option("-o, --out <dir>", "output folder (replaced only when the build succeeds)", "dist")
+    .argument("[app]", "app folder or config file", existingPath, ".")
+    .option("-s, --stage <stage>", "stage (overrides the config)", stageName)
+    .option(
+      "-o, --out <dir>",
+      "output folder (replaced only when the build succeeds)",
+      nonEmpty,
+      "dist",
+    )
     .addOption(
       new Option("--runtime <runtime>", "Lambda runtime")
         .choices(LAMBDA_RUNTIMES)
@@ -65,26 +75,28 @@ export function registerBuildCommand(program: Command): Command {
         .choices(LAMBDA_ARCHITECTURES)
         .default("arm64"),
     )
-    .option("--log-retention <days>", "log group retention in days", positiveNumber)
+    .option("--log-retention <days>", "log group retention in days", logRetentionDays)
     .option(
       "--throttle-rate <rps>",
       "stage default throttling: steady requests per second",
       positiveNumber,
     )
-    .option("--throttle-burst <n>", "stage default throttling: burst", positiveNumber)
+    .option("--throttle-burst <n>", "stage default throttling: burst", positiveInteger)
     .option(
       "--route-throttle <route=rate:burst>",
       "per-route throttling (repeatable)",
       routeThrottle,
     )
-    .option("--domain <name>", "custom domain, e.g. ws.example.com")
+    .option("--domain <name>", "custom domain, e.g. ws.example.com", domainName)
     .option(
       "--certificate-arn <arn>",
       "existing ACM certificate for --domain (else a DNS-validated one is created)",
+      certificateArn,
     )
     .option(
       "--hosted-zone-id <id>",
       "Route 53 zone of --domain: validation and alias records are created",
+      hostedZoneId,
     )
     .option("--base-path <path>", "API mapping key under --domain")
     .option("--no-sourcemap", "do not ship source maps")

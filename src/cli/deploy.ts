@@ -5,8 +5,16 @@ import {
   type LambdaArchitecture,
   type LambdaRuntime,
 } from "../aws/aws-options.js";
-import { deployAwsApp } from "../aws/deploy.js";
+import { accessProblem, deployAwsApp } from "../aws/deploy.js";
 import { reportCommandFailure } from "./command-failure.js";
+import {
+  awsRegion,
+  bucketName,
+  existingPath,
+  nonEmpty,
+  stackName,
+  stageName,
+} from "./option-values.js";
 
 /**
  * Register `switchboard deploy`: build (or take a build output folder), upload the zips,
@@ -25,15 +33,21 @@ export function registerDeployCommand(program: Command): Command {
     .description(
       "Deploy to AWS: build, upload the zips to --bucket, create or update the stack (change set), print its outputs",
     )
-    .argument("[app]", "app folder or config file, or a `switchboard build` output folder", ".")
+    .argument(
+      "[app]",
+      "app folder or config file, or a `switchboard build` output folder",
+      existingPath,
+      ".",
+    )
     .requiredOption(
       "-b, --bucket <name>",
       "S3 bucket for the function zips (same region as the stack)",
+      bucketName,
     )
-    .option("-s, --stage <stage>", "stage (overrides the config)")
-    .option("--stack-name <name>", "CloudFormation stack (default <app>-<stage>)")
-    .option("--region <region>", "AWS region (default: AWS_REGION / the profile's)")
-    .option("-o, --out <dir>", "build output folder", "dist")
+    .option("-s, --stage <stage>", "stage (overrides the config)", stageName)
+    .option("--stack-name <name>", "CloudFormation stack (default <app>-<stage>)", stackName)
+    .option("--region <region>", "AWS region (default: AWS_REGION / the profile's)", awsRegion)
+    .option("-o, --out <dir>", "build output folder", nonEmpty, "dist")
     .addOption(new Option("--runtime <runtime>", "Lambda runtime").choices(LAMBDA_RUNTIMES))
     .addOption(new Option("--arch <arch>", "Lambda architecture").choices(LAMBDA_ARCHITECTURES))
     .action(async (target: string, opts) => {
@@ -60,7 +74,7 @@ export function registerDeployCommand(program: Command): Command {
           ].join("\n"),
         );
       } catch (error) {
-        reportCommandFailure(error, "deploy failed");
+        reportCommandFailure(accessProblem(error) ?? error, "deploy failed");
       }
     });
 }

@@ -1,28 +1,25 @@
-import { statSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { loadApp } from "../app/load.js";
 import type { App } from "../app/model.js";
-import { ModuleLoader } from "../app/module-loader.js";
 import { redactRedisUrl } from "../cluster/redis-table.js";
 import { DevServer } from "../dev/dev-server.js";
-import { ConfigError, SwitchboardError } from "../errors.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { registerBuildCommand } from "./build.js";
+import { printError } from "./command-failure.js";
+import { registerConnectCommand } from "./connect.js";
 import { registerDeployCommand } from "./deploy.js";
+import {
+  existingDirectory,
+  existingPath,
+  nonEmpty,
+  port,
+  redisUrl,
+  stageName,
+} from "./option-values.js";
 import { printWarnings } from "./print-warnings.js";
+import { loadOnce, validateCommand } from "./validate.js";
 
 const VERSION = "0.1.0";
-
-function printError(error: unknown): void {
-  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-  else if (error instanceof SwitchboardError) {
-    process.stderr.write(`switchboard: ${error.code}: ${error.message}\n`);
-  } else
-    process.stderr.write(
-      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-}
 
 /** The route table as `switchboard routes` prints it. */
 export function formatRoutes(app: App): string {
@@ -56,20 +53,6 @@ export function formatRoutes(app: App): string {
   return lines.join("\n");
 }
 
-async function loadOnce(target: string, stage?: string): Promise<App> {
-  const resolved = path.resolve(target);
-  // A config file named directly keeps its module cache next to it, as for a folder.
-  const appDir = statSync(resolved, { throwIfNoEntry: false })?.isFile()
-    ? path.dirname(resolved)
-    : resolved;
-  const loader = new ModuleLoader({ cacheDir: path.join(appDir, ".switchboard", "modules") });
-  try {
-    return await loadApp(resolved, { loader, ...(stage ? { stage } : {}) });
-  } finally {
-    await loader.dispose();
-  }
-}
-
 /** Build the `switchboard` command line. */
 export function createProgram(): Command {
   const program = new Command("switchboard")
@@ -81,10 +64,10 @@ export function createProgram(): Command {
     .description(
       "Serve the app like API Gateway (WebSocket + @connections on one port), with hot reload",
     )
-    .argument("[app]", "app folder or config file", ".")
-    .option("-p, --port <port>", "port", (v) => Number.parseInt(v, 10), 3001)
-    .option("-H, --host <host>", "host to bind", "127.0.0.1")
-    .option("-s, --stage <stage>", "stage (overrides the config)")
+    .argument("[app]", "app folder or config file", existingPath, ".")
+    .option("-p, --port <port>", "port (0 picks a free one)", port, 3001)
+    .option("-H, --host <host>", "host to bind", nonEmpty, "127.0.0.1")
+    .option("-s, --stage <stage>", "stage (overrides the config)", stageName)
     .option("--no-watch", "do not reload on file changes")
     .option(
       "--isolate",
@@ -93,15 +76,18 @@ export function createProgram(): Command {
     .option(
       "--static <dir>",
       "serve this folder's files over HTTP (default: <app>/public if present)",
+      existingDirectory,
     )
     .option("--no-static", "serve no static files")
     .option(
       "--data <dir>",
       "keep the local DynamoDB's tables in this folder between runs (default: in memory)",
+      nonEmpty,
     )
     .option(
       "--redis <url>",
       "Redis as the shared engine: connection table + cluster with every gateway on it (redis://127.0.0.1:6379)",
+      redisUrl,
     )
     .option(
       "--allowed-hosts <names>",
@@ -128,34 +114,45 @@ export function createProgram(): Command {
       const shutdownMs = Math.round(shutdownSeconds * 1000);
       process.setSourceMapsEnabled(true);
       let server: Awaited<ReturnType<typeof DevServer.start>>;
+      const onInvalid = (error: unknown, watching: string[]) => {
+        printError(error);
+        const [app, ...files] = watching;
+        const where = path.relative(process.cwd(), app ?? target) || ".";
+        process.stderr.write(
+          `switchboard dev: waiting for a fix (watching ${where}${files.length > 0 ? ` and ${files.length} file${files.length === 1 ? "" : "s"} it uses` : ""}); serving starts once the app loads. Ctrl-C to stop.\n`,
+        );
+      };
       try {
-        server = await DevServer.start({
-          target: path.resolve(target),
-          port: opts.port,
-          host: opts.host,
-          ...(opts.stage ? { stage: opts.stage } : {}),
-          watch: opts.watch,
-          isolate: opts.isolate === true,
-          shutdownTimeoutMs: shutdownMs,
-          ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
-          ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
-          ...(typeof opts.allowedHosts === "string"
-            ? {
-                allowedHosts:
-                  opts.allowedHosts.trim() === "all"
-                    ? (true as const)
-                    : opts.allowedHosts
-                        .split(",")
-                        .map((h: string) => h.trim())
-                        .filter(Boolean),
-              }
-            : {}),
-          ...(opts.static === false
-            ? { staticDir: false as const }
-            : typeof opts.static === "string"
-              ? { staticDir: path.resolve(opts.static) }
+        server = await DevServer.startWhenValid(
+          {
+            target: path.resolve(target),
+            port: opts.port,
+            host: opts.host,
+            ...(opts.stage ? { stage: opts.stage } : {}),
+            watch: opts.watch,
+            isolate: opts.isolate === true,
+            shutdownTimeoutMs: shutdownMs,
+            ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
+            ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
+            ...(typeof opts.allowedHosts === "string"
+              ? {
+                  allowedHosts:
+                    opts.allowedHosts.trim() === "all"
+                      ? (true as const)
+                      : opts.allowedHosts
+                          .split(",")
+                          .map((h: string) => h.trim())
+                          .filter(Boolean),
+                }
               : {}),
-        });
+            ...(opts.static === false
+              ? { staticDir: false as const }
+              : typeof opts.static === "string"
+                ? { staticDir: path.resolve(opts.static) }
+                : {}),
+          },
+          onInvalid,
+        );
       } catch (error) {
         printError(error);
         process.exitCode = 1;
@@ -254,8 +251,8 @@ export function createProgram(): Command {
   program
     .command("routes")
     .description("Print the route table")
-    .argument("[app]", "app folder or config file", ".")
-    .option("-s, --stage <stage>", "stage")
+    .argument("[app]", "app folder or config file", existingPath, ".")
+    .option("-s, --stage <stage>", "stage", stageName)
     .option("--json", "print the App model as JSON")
     .action(async (target: string, opts) => {
       try {
@@ -273,20 +270,12 @@ export function createProgram(): Command {
   program
     .command("validate")
     .description("Check a config: every problem at once, each with file, path, expected and found")
-    .argument("[app]", "app folder or config file", ".")
+    .argument("[app]", "app folder or config file", existingPath, ".")
     .action(async (target: string) => {
-      try {
-        const app = await loadOnce(target);
-        printWarnings(app);
-        process.stdout.write(
-          `${path.relative(process.cwd(), app.source.file)}: valid (${app.routes.length} routes)\n`,
-        );
-      } catch (error) {
-        printError(error);
-        process.exitCode = 1;
-      }
+      process.exitCode = await validateCommand(target);
     });
 
+  registerConnectCommand(program);
   registerBuildCommand(program);
   registerDeployCommand(program);
   return program;

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -219,12 +219,19 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     installInterception();
     const cacheDir = DevServer.#cacheDir(options.target);
     const loader = new ModuleLoader({ cacheDir });
-    const app = await loadApp(options.target, {
-      loader,
-      ...environmentHook(options),
-      ...(options.stage ? { stage: options.stage } : {}),
-      ...(options.region ? { region: options.region } : {}),
-    });
+    let app: App;
+    try {
+      app = await loadApp(options.target, {
+        loader,
+        ...environmentHook(options),
+        ...(options.stage ? { stage: options.stage } : {}),
+        ...(options.region ? { region: options.region } : {}),
+      });
+    } catch (error) {
+      if (error !== null && typeof error === "object") loadFailures.set(error, loader.inputs());
+      await loader.dispose();
+      throw error;
+    }
     // The functions run in the region the app declares (Serverless provider.region, Architect
     // @aws region) unless one is given: AWS_REGION, the Lambda context and the gateway follow it.
     if (options.region === undefined && app.region !== undefined) {
@@ -294,6 +301,31 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     } catch (error) {
       await tables?.close();
       throw error;
+    }
+  }
+
+  /**
+   * {@link DevServer.start}, except that an app that does not load (invalid config, handler
+   * that does not compile) is reported through `onInvalid` and waited for: the config and
+   * the files the attempt read are watched, and the next change tries again. Other failures
+   * (a busy port, Redis unreachable), and any failure with `watch: false`, are thrown.
+   */
+  static async startWhenValid(
+    options: DevServerOptions,
+    onInvalid: (error: unknown, watching: string[]) => void,
+  ): ReturnType<typeof DevServer.start> {
+    for (;;) {
+      const attempt = Date.now();
+      try {
+        return await DevServer.start(options);
+      } catch (error) {
+        const inputs =
+          error !== null && typeof error === "object" ? loadFailures.get(error) : undefined;
+        if (!inputs || options.watch === false) throw error;
+        const watching = [path.resolve(options.target), ...inputs];
+        onInvalid(error, watching);
+        await nextChange(watching, attempt);
+      }
     }
   }
 
@@ -451,6 +483,56 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       if (process.env[name] === value) delete process.env[name];
     }
   }
+}
+
+/** Files each failed load read (see {@link DevServer.startWhenValid}). */
+const loadFailures = new WeakMap<object, string[]>();
+
+const IGNORED = /[\\/](\.switchboard|node_modules|\.git)([\\/]|$)/;
+
+/**
+ * Resolves on the first change to `files` (a folder among them: its own files, where a new or
+ * renamed config appears), after a short quiet time so an editor's burst of writes is one.
+ * A change made since `since` (while the failed attempt ran, or before the watcher was
+ * ready) counts too.
+ */
+async function nextChange(files: string[], since: number): Promise<void> {
+  const watcher = watch(files, {
+    ignoreInitial: true,
+    depth: 0,
+    ignored: (file) => IGNORED.test(file),
+  });
+  try {
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const changed = () => {
+        clearTimeout(timer);
+        timer = setTimeout(resolve, 50);
+      };
+      watcher.on("change", changed).on("add", changed).on("unlink", changed);
+      watcher.once("ready", () => {
+        if (changedSince(files, since)) changed();
+      });
+    });
+  } finally {
+    await watcher.close();
+  }
+}
+
+/** Whether a file, or a folder or one of its own files, was modified at or after `since`. */
+function changedSince(files: string[], since: number): boolean {
+  const modified = (file: string) =>
+    (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= since;
+  for (const file of files) {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) continue;
+    if (stat.mtimeMs >= since) return true;
+    if (stat.isDirectory()) {
+      const entries = readdirSync(file).filter((name) => !IGNORED.test(`/${name}`));
+      if (entries.some((name) => modified(path.join(file, name)))) return true;
+    }
+  }
+  return false;
 }
 
 /** Start `switchboard dev` programmatically. */

@@ -8,8 +8,23 @@ export type LogMode = "pretty" | "json" | "quiet";
 export interface LogOptions {
   mode: LogMode;
   write?: (line: string) => void;
-  /** ANSI colours (pretty mode). Default: when stdout is a TTY. */
+  /**
+   * ANSI colours (pretty mode). Default: when stdout is a TTY and `NO_COLOR` is unset or empty
+   * (https://no-color.org).
+   */
   color?: boolean;
+}
+
+/** Durations in JSON lines: milliseconds to 0.1 ms (timer resolution says no more). */
+const tenths = (n: number) => Math.round(n * 10) / 10;
+
+/** Every `...Ms` field of a JSON line rounded with {@link tenths}. */
+function roundDurations(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = typeof value === "number" && key.endsWith("Ms") ? tenths(value) : value;
+  }
+  return out;
 }
 
 const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)}ms`;
@@ -26,7 +41,9 @@ function errorText(error: unknown): string {
  */
 export function attachLogger(gateway: Gateway, options: LogOptions): () => void {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const color = options.color ?? (options.mode === "pretty" && process.stdout.isTTY === true);
+  const noColor = (process.env.NO_COLOR ?? "") !== "";
+  const color =
+    options.color ?? (options.mode === "pretty" && process.stdout.isTTY === true && !noColor);
   const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const time = () => new Date().toISOString().slice(11, 23);
   const line = (
@@ -37,7 +54,14 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
   ) => {
     if (options.mode === "quiet" && level === "info") return;
     if (options.mode === "json") {
-      write(JSON.stringify({ time: new Date().toISOString(), level, event: kind, ...fields }));
+      write(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level,
+          event: kind,
+          ...roundDurations(fields),
+        }),
+      );
     } else {
       write(`${paint(90, time())} ${kind.padEnd(10)} ${text}`);
     }

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { describeValue, quote } from "../describe-value.js";
+import { describeValue } from "../describe-value.js";
+import { unknownKey } from "../did-you-mean.js";
 import { resolveModuleFile } from "../handler-ref.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load-options.js";
@@ -150,7 +151,7 @@ function readFunction(item: Record<string, unknown>, at: DocumentPath, context: 
         issues.add(
           [...sourceAt, key],
           `one of ${SOURCE_KEYS.join(", ")}`,
-          `unknown key ${quote(key)}`,
+          unknownKey(key, SOURCE_KEYS, Object.keys(ws)),
         );
       }
     }

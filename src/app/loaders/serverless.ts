@@ -1,5 +1,6 @@
 import { apiIdFor } from "../aws-names.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
+import { unknownKey } from "../did-you-mean.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load-options.js";
 import {
@@ -36,6 +37,9 @@ const DEFAULT_MEMORY_MB = 1024;
 /** Serverless's default identity source for WebSocket authorizers. */
 const DEFAULT_IDENTITY_SOURCE = "route.request.header.Auth";
 const ACCOUNT_ID = "000000000000";
+/** Keys of a `websocket` event object, and of its `authorizer`. */
+const WEBSOCKET_EVENT_KEYS = ["route", "routeResponseSelectionExpression", "authorizer"];
+const AUTHORIZER_KEYS = ["name", "arn", "identitySource", "type"];
 const HANDLER_EXPECTED = "a handler as file.export (e.g. src/handler.connect)";
 
 /**
@@ -439,11 +443,11 @@ class ServiceReader {
       return undefined;
     }
     for (const key of Object.keys(ws)) {
-      if (!["route", "routeResponseSelectionExpression", "authorizer"].includes(key)) {
+      if (!WEBSOCKET_EVENT_KEYS.includes(key)) {
         this.#issues.add(
           [...at, key],
-          "one of route, routeResponseSelectionExpression, authorizer",
-          `unknown key ${quote(key)}`,
+          `one of ${WEBSOCKET_EVENT_KEYS.join(", ")}`,
+          unknownKey(key, WEBSOCKET_EVENT_KEYS, Object.keys(ws)),
         );
       }
     }
@@ -482,11 +486,11 @@ class ServiceReader {
       else name = value;
     } else if (isRecord(value)) {
       for (const key of Object.keys(value)) {
-        if (!["name", "arn", "identitySource", "type"].includes(key)) {
+        if (!AUTHORIZER_KEYS.includes(key)) {
           this.#issues.add(
             [...at, key],
-            "one of name, arn, identitySource",
-            `unknown key ${quote(key)}`,
+            `one of ${AUTHORIZER_KEYS.join(", ")}`,
+            unknownKey(key, AUTHORIZER_KEYS, Object.keys(value)),
           );
         }
       }
