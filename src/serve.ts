@@ -3,6 +3,8 @@ import type { App } from "./app/model.js";
 import { openRedisTable, type RedisTable, type RedisTableOptions } from "./cluster/redis-table.js";
 import type { GatewayBounds } from "./gateway/bounds.js";
 import { Gateway } from "./gateway/gateway.js";
+import type { ManagementAuth } from "./gateway/management-auth.js";
+import { observedRemote } from "./gateway/observed-remote.js";
 import type { Invoker } from "./invoker/invoker.js";
 
 /** What to serve, and where. */
@@ -26,6 +28,10 @@ export interface ServeOptions {
   edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
   bounds?: Partial<GatewayBounds>;
+  /** Who may call `@connections` (default `open`); see `ManagementAuth`. */
+  managementAuth?: ManagementAuth;
+  /** The app's public domain, as `requestContext.domainName` (default the execute-api one). */
+  domainName?: string;
   /** HTTP handling for requests that are neither WebSocket nor `@connections` (static files). */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -35,6 +41,8 @@ export interface Served {
   gateway: Gateway;
   /** The Redis table and cluster membership, with `redis`. */
   redisTable: RedisTable | undefined;
+  /** This node's id in the cluster (with `redis`). */
+  nodeId: string | undefined;
   address: { host: string; port: number; url: string };
   /** Close every connection, leave the cluster, close Redis. */
   close(): Promise<void>;
@@ -67,18 +75,22 @@ export async function serve(options: ServeOptions): Promise<Served> {
       ...(options.fallbackRequest ? { fallbackRequest: options.fallbackRequest } : {}),
       ...(options.bounds ? { bounds: options.bounds } : {}),
       ...(options.edge ? { edge: options.edge } : {}),
+      ...(options.managementAuth ? { managementAuth: options.managementAuth } : {}),
+      ...(options.domainName ? { domainName: options.domainName } : {}),
     });
+    let nodeId: string | undefined;
     if (redisTable) {
-      gateway.attachRemote(
-        await redisTable.joinCluster(gateway.management, {
-          maxConnectionMs: app.limits.maxConnectionMs,
-        }),
-      );
+      const cluster = await redisTable.joinCluster(gateway.management, {
+        maxConnectionMs: app.limits.maxConnectionMs,
+      });
+      gateway.attachRemote(observedRemote(cluster, gateway));
+      nodeId = cluster.nodeId;
     }
     const address = await gateway.listen();
     return {
       gateway,
       redisTable,
+      nodeId,
       address,
       async close() {
         await gateway.close();

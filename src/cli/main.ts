@@ -10,6 +10,7 @@ import { ConfigError, SwitchboardError } from "../errors.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { registerBuildCommand } from "./build.js";
 import { registerDeployCommand } from "./deploy.js";
+import { registerStartCommand } from "./start.js";
 
 const VERSION = "0.1.0";
 
@@ -230,6 +231,7 @@ export function createProgram(): Command {
 
   registerBuildCommand(program);
   registerDeployCommand(program);
+  registerStartCommand(program);
   return program;
 }
 

@@ -19,6 +19,8 @@ export interface RedisTable {
   store: RedisConnectionStore;
   keyPrefix: string;
   /** Join the gateways that share this prefix (see `Cluster`). */
+  /** Whether the command connection to Redis is up now (`/readyz`, metrics). */
+  reachable(): boolean;
   joinCluster(local: LocalConnections, options?: { maxConnectionMs?: number }): Promise<Cluster>;
   close(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
   return {
     store,
     keyPrefix,
+    reachable: () => redis.status === "ready",
     async joinCluster(local, clusterOptions = {}) {
       // A subscribed connection can run no other command: the bus gets its own.
       subscriber = redis.duplicate();

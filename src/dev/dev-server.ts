@@ -16,8 +16,14 @@ import {
   withServedEnvironment,
 } from "../app/served-environment.js";
 import type { RedisTable, RedisTableOptions } from "../cluster/redis-table.js";
+import { accessKeysFrom } from "../gateway/access-keys.js";
 import type { GatewayBounds } from "../gateway/bounds.js";
 import type { Gateway } from "../gateway/gateway.js";
+import {
+  isLoopbackHost,
+  type ManagementAuth,
+  managementAuthFor,
+} from "../gateway/management-auth.js";
 import {
   addInterceptions,
   devInterceptions,
@@ -62,6 +68,11 @@ export interface DevServerOptions {
   edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); see `GatewayBounds`. */
   bounds?: Partial<GatewayBounds>;
+  /**
+   * Who may call `@connections`. Default: anyone on a loopback host; on any other host, SigV4
+   * with the configured keys (`SWITCHBOARD_ACCESS_KEY_ID`, ...), else loopback peers only.
+   */
+  managementAuth?: ManagementAuth;
 }
 
 export type ReloadReport =
@@ -238,6 +249,14 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.redis ? { redis: options.redis } : {}),
         ...(options.bounds ? { bounds: options.bounds } : {}),
         ...(options.edge ? { edge: options.edge } : {}),
+        managementAuth:
+          options.managementAuth ??
+          managementAuthFor({
+            host: options.host ?? "127.0.0.1",
+            // Keys are read only where they are used (a loopback dev server ignores them).
+            keys: isLoopbackHost(options.host ?? "127.0.0.1") ? [] : accessKeysFrom(),
+            region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
+          }),
         fallbackRequest,
       });
       gateway = served.gateway;

@@ -26,6 +26,8 @@ export interface GatewayEventMap {
   ];
   /** An `@connections` request was answered. */
   management: [{ method: string; connectionId: string; status: number }];
+  /** A management call was forwarded to the node that holds the connection (a cluster). */
+  forward: [ForwardReport];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }
@@ -47,4 +49,11 @@ export interface InvokeReport {
   statusCode?: number;
   durationMs: number;
   error?: unknown;
+}
+
+export interface ForwardReport {
+  op: "send" | "disconnect" | "info";
+  /** `ok`, `gone` (no node holds the connection: 410) or `error` (the cluster failed). */
+  outcome: "ok" | "gone" | "error";
+  durationMs: number;
 }

@@ -9,6 +9,8 @@ export interface LogOptions {
   write?: (line: string) => void;
   /** ANSI colours (pretty mode). Default: when stdout is a TTY. */
   color?: boolean;
+  /** Fields every JSON line carries (e.g. `{ node }` for a cluster node). */
+  fields?: Record<string, unknown>;
 }
 
 const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)}ms`;
@@ -36,7 +38,15 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
   ) => {
     if (options.mode === "quiet" && level !== "error") return;
     if (options.mode === "json") {
-      write(JSON.stringify({ time: new Date().toISOString(), level, event: kind, ...fields }));
+      write(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level,
+          event: kind,
+          ...options.fields,
+          ...fields,
+        }),
+      );
     } else {
       write(`${paint(90, time())} ${kind.padEnd(10)} ${text}`);
     }
