@@ -128,7 +128,7 @@ function sdk(node: Node, credentials = KEY): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({
     endpoint: `${node.http}/prod`,
     region: REGION,
-    credentials,
+    credentials: { ...credentials },
     maxAttempts: 1,
   });
 }
@@ -249,7 +249,7 @@ describe("switchboard start: three nodes on one Redis", () => {
       new ApiGatewayManagementApiClient({
         endpoint: `${a.http}/prod`,
         region: "eu-west-1",
-        credentials: KEY,
+        credentials: { ...KEY },
         maxAttempts: 1,
       }).send(new GetConnectionCommand({ ConnectionId: connectionId })),
     ).rejects.toMatchObject({ name: "InvalidSignatureException" });
