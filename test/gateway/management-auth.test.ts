@@ -13,7 +13,7 @@ import { accessKeysFrom, readAccessKeysFile } from "../../src/gateway/access-key
 import { TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
 import { repoScratchDir } from "../helpers/repo-paths.js";
-import { type RunningApp, startApp } from "../helpers/server.js";
+import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
 const KEY = {
   accessKeyId: "SBTESTKEY00000000001",
@@ -179,6 +179,23 @@ describe("dev on a non-loopback host gets the same rule", () => {
       type: "MissingAuthenticationTokenException",
       body: '{"message":"Missing Authentication Token"}',
     });
+  });
+
+  it("with keys: plain handlers' SDK calls are signed with the first pair and go through", async () => {
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"]) {
+      delete process.env[name];
+    }
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(FIXTURES, "no-such-credentials");
+    process.env.AWS_CONFIG_FILE = path.join(FIXTURES, "no-such-config");
+    process.env.SWITCHBOARD_ACCESS_KEY_ID = KEY.accessKeyId;
+    process.env.SWITCHBOARD_SECRET_ACCESS_KEY = KEY.secretAccessKey;
+    server = await startApp(path.join(FIXTURES, "start"), { host: "0.0.0.0" });
+    const url = `ws://127.0.0.1:${server.port}/prod`;
+    const [from, to] = await Promise.all([TestClient.connect(url), TestClient.connect(url)]);
+    const { connectionId } = await to.ask<{ connectionId: string }>({ action: "whoami" });
+    from.send({ action: "relay", to: connectionId, data: "signed by the handler" });
+    expect(await to.next()).toBe("signed by the handler");
+    await Promise.all([from.close(), to.close()]);
   });
 
   it("on a loopback host, any caller (the emulator as before)", async () => {
