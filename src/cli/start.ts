@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { redactRedisUrl } from "../cluster/redis-table.js";
 import { ConfigError, SwitchboardError } from "../errors.js";
 import { accessKeysFrom } from "../gateway/access-keys.js";
@@ -11,7 +11,10 @@ function portOption(flag: string) {
   return (value: string): number => {
     const port = Number(value);
     if (!/^\d+$/.test(value) || port > 65535) {
-      throw new Error(`${flag}: expected a port number 0-65535, found ${JSON.stringify(value)}`);
+      // Commander prints it as: option '--port <port>' argument 'x' is invalid. <this>
+      throw new InvalidArgumentError(
+        `${flag}: expected a port number 0-65535, found ${JSON.stringify(value)}`,
+      );
     }
     return port;
   };
@@ -20,7 +23,9 @@ function portOption(flag: string) {
 function secondsOption(value: string): number {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(`--drain-timeout: expected seconds above 0, found ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `--drain-timeout: expected seconds above 0, found ${JSON.stringify(value)}`,
+    );
   }
   return seconds;
 }
