@@ -414,19 +414,24 @@ async function signedRequest(url: string, method: string, body: string) {
 }
 
 describe("switchboard start: what it says when it cannot start", () => {
+  /** A node with no keys and no Redis unless `env` gives them. */
+  function spawnStart(args: string[], env: NodeJS.ProcessEnv = {}) {
+    return spawn(process.execPath, [BIN, "start", APP, "--host", "127.0.0.1", ...args], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        SWITCHBOARD_ACCESS_KEY_ID: "",
+        SWITCHBOARD_SECRET_ACCESS_KEY: "",
+        REDIS_URL: "",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+
   function run(args: string[], env: NodeJS.ProcessEnv = {}) {
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, "start", APP, "--host", "127.0.0.1", ...args], {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          SWITCHBOARD_ACCESS_KEY_ID: "",
-          SWITCHBOARD_SECRET_ACCESS_KEY: "",
-          REDIS_URL: "",
-          ...env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawnStart(args, env);
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -463,20 +468,7 @@ describe("switchboard start: what it says when it cannot start", () => {
   });
 
   it("without keys: loopback callers only, said at start-up", async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, "start", APP, "--host", "127.0.0.1", "--port", "0"],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          SWITCHBOARD_ACCESS_KEY_ID: "",
-          SWITCHBOARD_SECRET_ACCESS_KEY: "",
-          REDIS_URL: "",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawnStart(["--port", "0"]);
     let stdout = "";
     await new Promise<void>((resolve) => {
       child.stdout.on("data", (chunk: Buffer) => {
