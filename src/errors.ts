@@ -33,6 +33,29 @@ export const ERRORS = {
     type: "PayloadTooLargeException",
   },
   SB_ERR_LIMIT_EXCEEDED: { message: "Limit exceeded", status: 429, type: "LimitExceededException" },
+  // Signature checks on `@connections` (`switchboard start`, or `dev` on a non-loopback host).
+  SB_ERR_MISSING_AUTH_TOKEN: {
+    message: "Missing Authentication Token",
+    status: 403,
+    type: "MissingAuthenticationTokenException",
+  },
+  SB_ERR_INCOMPLETE_SIGNATURE: {
+    message: "Incomplete signature",
+    status: 403,
+    type: "IncompleteSignatureException",
+  },
+  SB_ERR_INVALID_SIGNATURE: {
+    message:
+      "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    status: 403,
+    type: "InvalidSignatureException",
+  },
+  SB_ERR_UNRECOGNIZED_CLIENT: {
+    message: "The security token included in the request is invalid.",
+    status: 403,
+    type: "UnrecognizedClientException",
+  },
+  SB_ERR_DRAINING: { message: "Service Unavailable", status: 503 },
   SB_ERR_INTERNAL: {
     message: "Internal server error",
     status: 500,

@@ -4,6 +4,8 @@ import { openRedisTable, type RedisTable, type RedisTableOptions } from "./clust
 import type { GatewayBounds } from "./gateway/bounds.js";
 import { Gateway } from "./gateway/gateway.js";
 import type { AllowedHosts } from "./gateway/host-check.js";
+import type { ManagementAuth } from "./gateway/management-auth.js";
+import { observedRemote } from "./gateway/observed-remote.js";
 import { containHandlerFaults } from "./invoker/fault-containment.js";
 import type { Invoker } from "./invoker/invoker.js";
 
@@ -37,6 +39,10 @@ export interface ServeOptions {
    * invocation they belong to, while serving: for in-process invokers. Default false.
    */
   containFaults?: boolean;
+  /** Who may call `@connections` (default `open`); see `ManagementAuth`. */
+  managementAuth?: ManagementAuth;
+  /** The app's public domain, as `requestContext.domainName` (default the execute-api one). */
+  domainName?: string;
   /** HTTP handling for requests that are neither WebSocket nor `@connections` (static files). */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -46,6 +52,8 @@ export interface Served {
   gateway: Gateway;
   /** The Redis table and cluster membership, with `redis`. */
   redisTable: RedisTable | undefined;
+  /** This node's id in the cluster (with `redis`). */
+  nodeId: string | undefined;
   address: { host: string; port: number; url: string };
   /** Close every connection, leave the cluster, close Redis. */
   close(): Promise<void>;
@@ -82,7 +90,10 @@ export async function serve(options: ServeOptions): Promise<Served> {
       ...(options.shutdownTimeoutMs !== undefined
         ? { shutdownTimeoutMs: options.shutdownTimeoutMs }
         : {}),
+      ...(options.managementAuth ? { managementAuth: options.managementAuth } : {}),
+      ...(options.domainName ? { domainName: options.domainName } : {}),
     });
+    let nodeId: string | undefined;
     if (redisTable) {
       const cluster = await redisTable.joinCluster(gateway.management, {
         maxConnectionMs: app.limits.maxConnectionMs,
@@ -92,7 +103,8 @@ export async function serve(options: ServeOptions): Promise<Served> {
         if (gateway.listenerCount("error") > 0) gateway.emit("error", warning);
       });
       redisTable.health.on("change", (state) => gateway.emit("redis", { ...state }));
-      gateway.attachRemote(cluster);
+      gateway.attachRemote(observedRemote(cluster, gateway));
+      nodeId = cluster.nodeId;
     }
     const address = await gateway.listen();
     // A handler's unhandled rejection, timer throw or process.exit() fails its invocation, not
@@ -105,6 +117,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     return {
       gateway,
       redisTable,
+      nodeId,
       address,
       async close() {
         await gateway.close();

@@ -87,6 +87,26 @@ export function httpError(code: ErrorCode, status?: number): HttpAnswer {
 }
 
 /**
+ * A refused `@connections` signature: the catalogue's status and error type, with the message
+ * AWS gives for this case (it names what was wrong, e.g. an expired date).
+ */
+export function signatureError(
+  code:
+    | "SB_ERR_MISSING_AUTH_TOKEN"
+    | "SB_ERR_INCOMPLETE_SIGNATURE"
+    | "SB_ERR_INVALID_SIGNATURE"
+    | "SB_ERR_UNRECOGNIZED_CLIENT",
+  message: string = ERRORS[code].message,
+): HttpAnswer {
+  const entry = ERRORS[code];
+  return {
+    status: entry.status,
+    body: JSON.stringify({ message }),
+    headers: { "x-amzn-ErrorType": entry.type },
+  };
+}
+
+/**
  * The answer to a handshake whose integration (authorizer or `$connect`) failed or timed out:
  * integration errors keep API Gateway's spacing (`{"message": "..."}`).
  */

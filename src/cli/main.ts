@@ -17,6 +17,7 @@ import {
   stageName,
 } from "./option-values.js";
 import { printWarnings } from "./print-warnings.js";
+import { registerStartCommand } from "./start.js";
 import { loadOnce, validateCommand } from "./validate.js";
 
 const VERSION = "0.1.0";
@@ -278,6 +279,7 @@ export function createProgram(): Command {
   registerConnectCommand(program);
   registerBuildCommand(program);
   registerDeployCommand(program);
+  registerStartCommand(program);
   return program;
 }
 

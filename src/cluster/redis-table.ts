@@ -22,6 +22,8 @@ export interface RedisTable {
   /** Whether Redis is reachable: `health.state` for a health check, `change` events for logs. */
   health: RedisHealth;
   /** Join the gateways that share this prefix (see `Cluster`). */
+  /** Whether Redis is reachable now (`/readyz`, metrics): the health state. */
+  reachable(): boolean;
   joinCluster(
     local: LocalConnections,
     options?: Omit<ClusterOptions, "redis" | "keyPrefix">,
@@ -92,6 +94,7 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
     get cluster() {
       return cluster;
     },
+    reachable: () => health.state.up,
     async joinCluster(local, clusterOptions = {}) {
       // A subscribed connection can run no other command: the bus gets its own.
       subscriber = redis.duplicate();

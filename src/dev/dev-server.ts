@@ -16,8 +16,14 @@ import {
   withServedEnvironment,
 } from "../app/served-environment.js";
 import type { RedisTable, RedisTableOptions } from "../cluster/redis-table.js";
+import { accessKeysFrom } from "../gateway/access-keys.js";
 import type { GatewayBounds } from "../gateway/bounds.js";
 import type { Gateway } from "../gateway/gateway.js";
+import {
+  isLoopbackHost,
+  type ManagementAuth,
+  managementAuthFor,
+} from "../gateway/management-auth.js";
 import { InProcessInvoker } from "../invoker/in-process.js";
 import {
   addInterceptions,
@@ -74,6 +80,11 @@ export interface DevServerOptions {
    * what has not started (see `GatewayOptions.shutdownTimeoutMs`). Default 5000 ms.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Who may call `@connections`. Default: anyone on a loopback host; on any other host, SigV4
+   * with the configured keys (`SWITCHBOARD_ACCESS_KEY_ID`, ...), else loopback peers only.
+   */
+  managementAuth?: ManagementAuth;
 }
 
 export type ReloadReport =
@@ -132,12 +143,21 @@ function hasCredentials(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** The AWS environment every function gets (the app's own variables win over it). */
-function awsEnvironment(region: string, tables: LocalTables | undefined): Record<string, string> {
+function awsEnvironment(
+  region: string,
+  tables: LocalTables | undefined,
+  auth: ManagementAuth,
+): Record<string, string> {
+  // With signed @connections (a non-loopback host with keys), functions sign with the first pair.
+  const key = auth.mode === "sigv4" ? auth.keys[0] : undefined;
   return {
     AWS_REGION: region,
     ...(hasCredentials()
       ? {}
-      : { AWS_ACCESS_KEY_ID: "switchboard-local", AWS_SECRET_ACCESS_KEY: "switchboard-local" }),
+      : {
+          AWS_ACCESS_KEY_ID: key?.accessKeyId ?? "switchboard-local",
+          AWS_SECRET_ACCESS_KEY: key?.secretAccessKey ?? "switchboard-local",
+        }),
     // SDK v3 and the AWS CLI honour it; every SDK is caught by the interception as well.
     ...(tables ? { AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint } : {}),
   };
@@ -163,9 +183,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #tables: LocalTables | undefined;
   #redisTable: RedisTable | undefined;
   #removeInterceptions: (() => void) | undefined;
-  /** Removes the process-level fault handlers (in-process mode) on close. */
   /** What `serve()` started: closing it closes the gateway, the cluster and Redis. */
   #serving: Served | undefined;
+  #managementAuth: ManagementAuth = { mode: "open" };
   /** Variables this server put in `process.env` (in-process mode), removed again on close. */
   readonly #ownEnvironment: Record<string, string> = {};
 
@@ -263,6 +283,14 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       const files = staticDir ? staticFiles(staticDir, reserved) : undefined;
       const fallbackRequest = (req: IncomingMessage, res: ServerResponse) =>
         arc(req, res) || (files?.(req, res) ?? false);
+      const managementAuth =
+        options.managementAuth ??
+        managementAuthFor({
+          host: options.host ?? "127.0.0.1",
+          // Keys are read only where they are used (a loopback dev server ignores them).
+          keys: isLoopbackHost(options.host ?? "127.0.0.1") ? [] : accessKeysFrom(),
+          region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
+        });
       const served = await serve({
         app,
         invoker,
@@ -272,6 +300,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.redis ? { redis: options.redis } : {}),
         ...(options.bounds ? { bounds: options.bounds } : {}),
         ...(options.edge ? { edge: options.edge } : {}),
+        managementAuth,
         fallbackRequest,
         // In-process handlers share this process: contain their faults to their invocation.
         containFaults: !options.isolate,
@@ -284,6 +313,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       gateway = served.gateway;
       const { address } = served;
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
+      server.#managementAuth = managementAuth;
       server.#redisTable = served.redisTable;
       server.#serving = served;
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
@@ -354,7 +384,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     const region = this.gateway.region;
     const bound = this.#served.host;
     const hostname = bound === "0.0.0.0" || bound === "::" || bound === "" ? "127.0.0.1" : bound;
-    this.#surroundings.environment = awsEnvironment(region, this.#tables);
+    this.#surroundings.environment = awsEnvironment(region, this.#tables, this.#managementAuth);
     this.#surroundings.interceptions = devInterceptions({
       apiId: apiIdFor(app.name),
       gateway: { hostname, port: this.#served.port },

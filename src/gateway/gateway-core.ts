@@ -28,6 +28,8 @@ export interface GatewayCore {
   readonly disconnects: Pacer;
   /** Which `Host` and `X-Forwarded-*` values handshake events carry (see `GatewayOptions.edge`). */
   readonly edge: "aws" | "local";
+  /** The app's public domain (`requestContext.domainName`), when not the execute-api one. */
+  readonly domainName?: string;
   /** Per-connection bounds. */
   readonly bounds: GatewayBounds;
   /** Tails of closed connections whose queued work (`$disconnect` included) still runs. */

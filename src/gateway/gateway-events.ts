@@ -31,6 +31,8 @@ export interface GatewayEventMap {
    * `since` is when the new state began (epoch ms).
    */
   redis: [{ up: boolean; since: number; message: string }];
+  /** A management call was forwarded to the node that holds the connection (a cluster). */
+  forward: [ForwardReport];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }
@@ -52,4 +54,11 @@ export interface InvokeReport {
   statusCode?: number;
   durationMs: number;
   error?: unknown;
+}
+
+export interface ForwardReport {
+  op: "send" | "disconnect" | "info";
+  /** `ok`, `gone` (no node holds the connection: 410) or `error` (the cluster failed). */
+  outcome: "ok" | "gone" | "error";
+  durationMs: number;
 }

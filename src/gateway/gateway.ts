@@ -16,6 +16,7 @@ import { compileGeneration, type Generation } from "./generation.js";
 import { isWebSocketPath, upgrade } from "./handshake.js";
 import { type AllowedHosts, HostCheck } from "./host-check.js";
 import { newId } from "./ids.js";
+import type { ManagementAuth } from "./management-auth.js";
 import { handleManagementRequest } from "./management-http.js";
 import { Pacer } from "./pacer.js";
 
@@ -43,6 +44,13 @@ export interface GatewayOptions {
   edge?: "aws" | "local";
   /** Per-connection bounds (queued messages, unread output); defaults in `DEFAULT_BOUNDS`. */
   bounds?: Partial<GatewayBounds>;
+  /** Who may call `@connections` (default `open`); see `ManagementAuth`. */
+  managementAuth?: ManagementAuth;
+  /**
+   * `requestContext.domainName` (and the edge `Host`): the app's public domain, as behind an
+   * API Gateway custom domain. Default the execute-api domain AWS would give the app.
+   */
+  domainName?: string;
   /** Extra HTTP handling (static files) for requests that are neither WebSocket nor `@connections`. */
   fallbackRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /**
@@ -130,6 +138,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       settling: new Set(),
       disconnects: new Pacer(DISCONNECTS_PER_TURN),
       edge: options.edge ?? "aws",
+      ...(options.domainName ? { domainName: options.domainName } : {}),
       bounds,
     };
     const hosts = new HostCheck(options.allowedHosts, () => {
@@ -138,7 +147,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
     });
     this.server = createServer({ keepAlive: true }, (req, res) => {
       if (hosts.refuseRequest(req, res)) return;
-      if (handleManagementRequest(this, req, res)) return;
+      if (handleManagementRequest(this, req, res, options.managementAuth)) return;
       if (options.fallbackRequest?.(req, res)) return;
       this.#answerPlainRequest(req, res);
     });

@@ -91,7 +91,12 @@ export async function upgrade(
   const url = req.url ?? "/";
   const queryAt = url.indexOf("?");
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
-  if (core.closing || !isWebSocketPath(path, app.stage)) {
+  if (core.closing) {
+    // Draining (shutdown): a load balancer retries elsewhere on 503.
+    writeAnswer(socket, httpError("SB_ERR_DRAINING"));
+    return;
+  }
+  if (!isWebSocketPath(path, app.stage)) {
     writeAnswer(socket, httpError("SB_ERR_FORBIDDEN"));
     return;
   }
@@ -106,7 +111,7 @@ export async function upgrade(
     identity: userAgent ? { sourceIp, userAgent } : { sourceIp },
     // As on AWS (the `$connect` headers keep the Host the client really used); code that
     // builds its management endpoint from it reaches this gateway through the interception.
-    domainName: executeApiDomain(apiId, core.region),
+    domainName: core.domainName ?? executeApiDomain(apiId, core.region),
     stage: app.stage,
     apiId,
   };

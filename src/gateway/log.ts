@@ -13,6 +13,8 @@ export interface LogOptions {
    * (https://no-color.org).
    */
   color?: boolean;
+  /** Fields every JSON line carries (e.g. `{ node }` for a cluster node). */
+  fields?: Record<string, unknown>;
 }
 
 /** Durations in JSON lines: milliseconds to 0.1 ms (timer resolution says no more). */
@@ -59,6 +61,7 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
           time: new Date().toISOString(),
           level,
           event: kind,
+          ...options.fields,
           ...roundDurations(fields),
         }),
       );

@@ -4,6 +4,7 @@ import { type ErrorCode, SwitchboardError } from "../errors.js";
 import { GoneError, type Management } from "../runtime/management.js";
 import { type HttpAnswer, httpError } from "../wire.js";
 import { newId } from "./ids.js";
+import { checkManagementAuth, type ManagementAuth } from "./management-auth.js";
 
 /**
  * `/@connections/{id}` and `/{stage}/@connections/{id}` (the SDK sends `@` literally), and
@@ -71,12 +72,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
  * The `@connections` management API, as `@aws-sdk/client-apigatewaymanagementapi` expects it:
  * POST 200 / GET 200 with ISO dates / DELETE 204; 410 + `x-amzn-ErrorType: GoneException`
  * (empty body) for unknown ids; 413 over 128 KiB; 403 for other paths and stages.
- * Signatures are not checked (any credentials work). Returns false when the path is not ours.
+ * `auth` says who may call (default `open`: any credentials work, as in the emulator); a
+ * refused call gets API Gateway's 403 (see `management-auth.ts`). Returns false when the path
+ * is not ours.
  */
 export function handleManagementRequest(
   target: ManagementTarget,
   req: IncomingMessage,
   res: ServerResponse,
+  auth: ManagementAuth = { mode: "open" },
 ): boolean {
   // Repeated slashes count as one, as API Gateway treats them: an SDK client whose endpoint
   // ends in a slash (`https://{domain}/{stage}/`) calls `/{stage}//@connections/{id}`.
@@ -117,9 +121,40 @@ export function handleManagementRequest(
             : "SB_ERR_INTERNAL",
     );
   };
+  if (auth.mode === "open") {
+    serveCall(target, req, res, connectionId, answerError, report, fail);
+    return true;
+  }
+  // The body's hash is part of the signature: read it (bounded) before checking.
+  readBody(req, target.app.limits.messageBytes)
+    .then(async (body) => {
+      if (body === undefined) return answerError("SB_ERR_PAYLOAD_TOO_LARGE");
+      const refused = await checkManagementAuth(auth, req, body);
+      if (refused) {
+        replyWith(res, refused);
+        report(refused.status);
+        return;
+      }
+      serveCall(target, req, res, connectionId, answerError, report, fail, body);
+    })
+    .catch(fail);
+  return true;
+}
+
+/** One management call, once its caller is allowed (`body`: already read, when it was). */
+function serveCall(
+  target: ManagementTarget,
+  req: IncomingMessage,
+  res: ServerResponse,
+  connectionId: string,
+  answerError: (code: ErrorCode) => void,
+  report: (status: number) => void,
+  fail: (error: unknown) => void,
+  read?: Buffer,
+): void {
   switch (req.method) {
     case "POST":
-      readBody(req, target.app.limits.messageBytes)
+      (read ? Promise.resolve(read) : readBody(req, target.app.limits.messageBytes))
         .then((body) => {
           if (body === undefined) return answerError("SB_ERR_PAYLOAD_TOO_LARGE");
           return target.management.send(connectionId, body).then(() => {
@@ -128,7 +163,7 @@ export function handleManagementRequest(
           });
         })
         .catch(fail);
-      return true;
+      return;
     case "GET":
       target.management.info(connectionId).then((info) => {
         reply(
@@ -142,16 +177,16 @@ export function handleManagementRequest(
         );
         report(200);
       }, fail);
-      return true;
+      return;
     case "DELETE":
       target.management.disconnect(connectionId).then(() => {
         reply(res, 204, "");
         report(204);
       }, fail);
-      return true;
+      return;
     default:
       forbidden(res);
       report(403);
-      return true;
+      return;
   }
 }

@@ -1,0 +1,485 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusedStatus, TestClient } from "../helpers/client.js";
+import { eventually } from "../helpers/eventually.js";
+import { REPO_ROOT, repoScratchDir } from "../helpers/repo-paths.js";
+
+// Three `switchboard start` nodes (child processes running dist/, built by the global setup)
+// on this test's own redis-server.
+const BIN = path.join(REPO_ROOT, "bin", "switchboard.js");
+const APP = path.join(REPO_ROOT, "test", "fixtures", "start");
+const TMP = repoScratchDir("start");
+const KEY = {
+  accessKeyId: "SBTESTKEY00000000001",
+  secretAccessKey: randomBytes(20).toString("hex"),
+};
+const REGION = "us-east-1";
+const DOMAIN = "chat.example.test";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Node {
+  child: ChildProcess;
+  url: string;
+  http: string;
+  admin: string;
+  events: string;
+  lines: Array<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; at: number }>;
+}
+
+let redisServer: ChildProcess;
+let redisUrl: string;
+const nodes: Node[] = [];
+
+async function startNode(name: string, extra: string[] = []): Promise<Node> {
+  const events = path.join(TMP, `${name}.log`);
+  const env = { ...process.env };
+  // Functions sign with the first configured pair only when the process has no credentials.
+  delete env.AWS_ACCESS_KEY_ID;
+  delete env.AWS_SECRET_ACCESS_KEY;
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      "start",
+      APP,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--admin-port",
+      "0",
+      "--domain",
+      DOMAIN,
+      "--intercept",
+      ...extra,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...env,
+        REDIS_URL: redisUrl,
+        AWS_REGION: REGION,
+        SWITCHBOARD_ACCESS_KEY_ID: KEY.accessKeyId,
+        SWITCHBOARD_SECRET_ACCESS_KEY: KEY.secretAccessKey,
+        EVENTS_LOG: events,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on("exit", (code) => resolve({ code, at: Date.now() })),
+  );
+  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buffer = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
+        lines.push(line);
+        if (line.event === "listening") resolve(line);
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf("\n");
+      }
+    });
+    void exited.then(({ code }) => reject(new Error(`node ${name} exited ${code}: ${stderr}`)));
+  });
+  const line = await listening;
+  const url = line.url as string;
+  return {
+    child,
+    url: `${url}/prod`,
+    http: url.replace(/^ws/, "http"),
+    admin: line.admin as string,
+    events,
+    lines,
+    exited,
+  };
+}
+
+function sdk(node: Node, credentials = KEY): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint: `${node.http}/prod`,
+    region: REGION,
+    credentials: { ...credentials },
+    maxAttempts: 1,
+  });
+}
+
+async function whoami(client: TestClient): Promise<{ connectionId: string; domainName: string }> {
+  return client.ask({ action: "whoami" });
+}
+
+async function metric(node: Node, name: string, labels = ""): Promise<number | undefined> {
+  const text = await (await fetch(`${node.admin}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : undefined;
+}
+
+beforeAll(async () => {
+  mkdirSync(TMP, { recursive: true });
+  const port = await freePort();
+  redisServer = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
+  redisUrl = `redis://127.0.0.1:${port}`;
+  await eventually(async () => {
+    const probe = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
+    probe.on("error", () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === "PONG" ? true : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      probe.disconnect();
+    }
+  }, 5000);
+  nodes.push(
+    ...(await Promise.all([
+      startNode("a"),
+      startNode("b", ["--drain-timeout", "10"]),
+      startNode("c", ["--drain-timeout", "2"]),
+    ])),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  for (const node of nodes) if (node.child.exitCode === null) node.child.kill("SIGKILL");
+  redisServer?.kill("SIGTERM");
+  rmSync(TMP, { recursive: true, force: true });
+});
+
+describe("switchboard start: three nodes on one Redis", () => {
+  it("serves clients on every node; the SDK with the configured keys posts, gets and deletes across nodes", async () => {
+    const [a, b, c] = nodes as [Node, Node, Node];
+    const clients = await Promise.all([a, b, c].map((n) => TestClient.connect(n.url)));
+    const [onA, onB, onC] = clients as [TestClient, TestClient, TestClient];
+    const ids = await Promise.all(clients.map(whoami));
+    // Handlers see the app's public domain.
+    expect(ids.map((i) => i.domainName)).toEqual([DOMAIN, DOMAIN, DOMAIN]);
+    const [idA, idB, idC] = ids.map((i) => i.connectionId) as [string, string, string];
+
+    // Node a's management API reaches connections on b and c.
+    await sdk(a).send(new PostToConnectionCommand({ ConnectionId: idC, Data: "to c via a" }));
+    expect(await onC.next()).toBe("to c via a");
+    await sdk(c).send(new PostToConnectionCommand({ ConnectionId: idA, Data: "to a via c" }));
+    expect(await onA.next()).toBe("to a via c");
+    const info = await sdk(a).send(new GetConnectionCommand({ ConnectionId: idB }));
+    expect(info.Identity?.SourceIp).toBe("127.0.0.1");
+    expect(info.ConnectedAt).toBeInstanceOf(Date);
+
+    // A plain handler builds its client from https://{domainName}/{stage}: signed with the
+    // node's keys, it reaches a node and the cluster delivers to b.
+    onA.send({ action: "relay", to: idB, data: "relayed from a" });
+    expect(await onB.next()).toBe("relayed from a");
+
+    await sdk(b).send(new DeleteConnectionCommand({ ConnectionId: idA }));
+    expect(await onA.closed).toEqual({ code: 1000, reason: "Connection Closed Normally" });
+    await expect(
+      sdk(b).send(new PostToConnectionCommand({ ConnectionId: idA, Data: "x" })),
+    ).rejects.toMatchObject({ name: "GoneException", $metadata: { httpStatusCode: 410 } });
+    await Promise.all([onB.close(), onC.close()]);
+  });
+
+  it("refuses unsigned and wrongly signed calls as API Gateway does", async () => {
+    const [a, , c] = nodes as [Node, Node, Node];
+    const client = await TestClient.connect(c.url);
+    const { connectionId } = await whoami(client);
+    const url = `${a.http}/prod/@connections/${encodeURIComponent(connectionId)}`;
+
+    const unsigned = await fetch(url, { method: "POST", body: "nope" });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
+    expect(await unsigned.text()).toBe('{"message":"Missing Authentication Token"}');
+
+    const bearer = await fetch(url, { method: "GET", headers: { Authorization: "Bearer abc" } });
+    expect(bearer.status).toBe(403);
+    expect(bearer.headers.get("x-amzn-errortype")).toBe("IncompleteSignatureException");
+
+    await expect(
+      sdk(a, { ...KEY, secretAccessKey: "wrong" }).send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: "nope" }),
+      ),
+    ).rejects.toMatchObject({
+      name: "InvalidSignatureException",
+      message: expect.stringMatching(/^The request signature we calculated does not match/),
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(
+      sdk(a, { accessKeyId: "SBUNKNOWNKEY00000001", secretAccessKey: KEY.secretAccessKey }).send(
+        new GetConnectionCommand({ ConnectionId: connectionId }),
+      ),
+    ).rejects.toMatchObject({
+      name: "UnrecognizedClientException",
+      message: "The security token included in the request is invalid.",
+      $metadata: { httpStatusCode: 403 },
+    });
+    // Signed for another region: refused as AWS refuses a wrong credential scope.
+    await expect(
+      new ApiGatewayManagementApiClient({
+        endpoint: `${a.http}/prod`,
+        region: "eu-west-1",
+        credentials: { ...KEY },
+        maxAttempts: 1,
+      }).send(new GetConnectionCommand({ ConnectionId: connectionId })),
+    ).rejects.toMatchObject({ name: "InvalidSignatureException" });
+    // A signed body that is not the body sent: the signature does not match.
+    const signedPost = await signedRequest(url, "POST", "signed body");
+    const tampered = await fetch(url, { method: "POST", headers: signedPost, body: "other body" });
+    expect(tampered.status).toBe(403);
+    expect(tampered.headers.get("x-amzn-errortype")).toBe("InvalidSignatureException");
+    // None of them reached the client.
+    expect(await client.silentFor(100)).toBe(true);
+    // The same signed request, unmodified, goes through.
+    const good = await fetch(url, { method: "POST", headers: signedPost, body: "signed body" });
+    expect(good.status).toBe(200);
+    expect(await client.next()).toBe("signed body");
+    await client.close();
+  });
+
+  it("answers /healthz, /readyz and /metrics from each node's state and events", async () => {
+    const [a, b] = nodes as [Node, Node];
+    const health = await fetch(`${a.admin}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${a.admin}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { app: true, redis: true, draining: true },
+    });
+
+    const openBefore = await metric(a, "switchboard_connections_open");
+    const client = await TestClient.connect(a.url);
+    const { connectionId } = await whoami(client);
+    expect(await metric(a, "switchboard_connections_open")).toBe((openBefore ?? 0) + 1);
+    const invocations = await metric(
+      a,
+      "switchboard_invocations_total",
+      '{route="whoami",outcome="ok"}',
+    );
+    expect(invocations).toBeGreaterThanOrEqual(1);
+    expect(await metric(a, "switchboard_redis_up")).toBe(1);
+    expect(await metric(a, "switchboard_draining")).toBe(0);
+
+    // A post through b forwards to a: b counts the forward and the management call.
+    const forwardsBefore =
+      (await metric(b, "switchboard_cluster_forwards_total", '{op="send",outcome="ok"}')) ?? 0;
+    const postsBefore =
+      (await metric(b, "switchboard_management_calls_total", '{method="POST",status="200"}')) ?? 0;
+    const outBefore =
+      (await metric(a, "switchboard_messages_out_total", '{via="management"}')) ?? 0;
+    await sdk(b).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "m" }));
+    expect(await client.next()).toBe("m");
+    expect(await metric(b, "switchboard_cluster_forwards_total", '{op="send",outcome="ok"}')).toBe(
+      forwardsBefore + 1,
+    );
+    expect(
+      await metric(b, "switchboard_management_calls_total", '{method="POST",status="200"}'),
+    ).toBe(postsBefore + 1);
+    expect(await metric(a, "switchboard_messages_out_total", '{via="management"}')).toBe(
+      outBefore + 1,
+    );
+    const text = await (await fetch(`${b.admin}/metrics`)).text();
+    expect(text).toMatch(/^switchboard_cluster_forward_duration_seconds_count\{op="send"\} \d+/m);
+    expect(text).toMatch(/^switchboard_invocation_duration_seconds_bucket\{le="[^"]+",route=/m);
+    // Refused calls (the previous test) are counted by status on a.
+    expect(
+      await metric(a, "switchboard_management_calls_total", '{method="POST",status="403"}'),
+    ).toBeGreaterThanOrEqual(2);
+    await client.close();
+  });
+
+  it("drains on SIGTERM: readyz 503, new handshakes 503, in-flight work finishes, clients see 1001, $disconnect runs, the node leaves Redis and exits", async () => {
+    const [a, b] = nodes as [Node, Node];
+    const clients = await Promise.all([TestClient.connect(b.url), TestClient.connect(b.url)]);
+    const ids = (await Promise.all(clients.map(whoami))).map((i) => i.connectionId);
+    const [busy] = clients as [TestClient, TestClient];
+    busy.send({ action: "slow", ms: 1500 });
+    await eventually(async () =>
+      readFileSync(b.events, "utf8").includes(`slow-start ${ids[0]}`) ? true : undefined,
+    );
+    const signalled = Date.now();
+    b.child.kill("SIGTERM");
+    await eventually(async () =>
+      (await fetch(`${b.admin}/readyz`)).status === 503 ? true : undefined,
+    );
+    const readyz = await fetch(`${b.admin}/readyz`);
+    expect(await readyz.json()).toMatchObject({ status: "unready", checks: { draining: false } });
+    // While it drains, a new handshake is refused with 503 (a balancer retries elsewhere).
+    expect((await refusedStatus(b.url)).status).toBe(503);
+
+    const closes = await Promise.all(clients.map((client) => client.closed));
+    expect(closes).toEqual([
+      { code: 1001, reason: "Going away" },
+      { code: 1001, reason: "Going away" },
+    ]);
+    const exit = await b.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.at - signalled).toBeLessThan(10_000);
+    const log = readFileSync(b.events, "utf8").trim().split("\n");
+    // The invocation in flight finished, then its connection's $disconnect ran.
+    expect(log.indexOf(`slow-done ${ids[0]}`)).toBeGreaterThan(-1);
+    expect(log.indexOf(`disconnect ${ids[0]} 1001`)).toBeGreaterThan(
+      log.indexOf(`slow-done ${ids[0]}`),
+    );
+    expect(log).toContain(`disconnect ${ids[1]} 1001`);
+    expect(b.lines.map((l) => l.event)).toEqual(expect.arrayContaining(["draining", "drained"]));
+    expect(b.lines.every((l) => typeof l.node === "string")).toBe(true);
+
+    // Its connections are gone for the rest of the cluster, and its keys with them.
+    await expect(
+      sdk(a).send(new PostToConnectionCommand({ ConnectionId: ids[1], Data: "x" })),
+    ).rejects.toMatchObject({ name: "GoneException" });
+    const redis = new Redis(redisUrl);
+    try {
+      const owners = await redis.keys("*owner:*");
+      expect(owners.filter((k) => ids.some((id) => k.endsWith(id)))).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("exits within --drain-timeout whatever is still running", async () => {
+    const c = nodes[2] as Node;
+    const client = await TestClient.connect(c.url);
+    const { connectionId } = await whoami(client);
+    client.send({ action: "hang" });
+    await eventually(async () =>
+      readFileSync(c.events, "utf8").includes(`hang-start ${connectionId}`) ? true : undefined,
+    );
+    const signalled = Date.now();
+    c.child.kill("SIGTERM");
+    expect(await client.closed).toEqual({ code: 1001, reason: "Going away" });
+    const exit = await c.exited;
+    expect(exit.at - signalled).toBeLessThan(2000 + 1500);
+    expect(exit.code).toBe(1);
+    expect(c.lines.map((l) => l.event)).toContain("drain-timeout");
+  });
+});
+
+/** Headers of a request signed with the configured key (a body the test then may change). */
+async function signedRequest(url: string, method: string, body: string) {
+  const { SignatureV4 } = await import("@smithy/signature-v4");
+  const { Hash } = await import("@smithy/hash-node");
+  const u = new URL(url);
+  const signer = new SignatureV4({
+    credentials: KEY,
+    region: REGION,
+    service: "execute-api",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  const signed = await signer.sign({
+    method,
+    protocol: "http:",
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: u.pathname,
+    query: {},
+    headers: { host: u.host },
+    body,
+  });
+  // fetch sets the same Host itself.
+  const { host: _host, ...headers } = signed.headers;
+  return headers;
+}
+
+describe("switchboard start: what it says when it cannot start", () => {
+  /** A node with no keys and no Redis unless `env` gives them. */
+  function spawnStart(args: string[], env: NodeJS.ProcessEnv = {}) {
+    return spawn(process.execPath, [BIN, "start", APP, "--host", "127.0.0.1", ...args], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        SWITCHBOARD_ACCESS_KEY_ID: "",
+        SWITCHBOARD_SECRET_ACCESS_KEY: "",
+        REDIS_URL: "",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+
+  function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawnStart(args, env);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it("a bad port: what was expected and found, exit 1, no stack", async () => {
+    const result = await run(["--port", "http"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--port: expected a port number 0-65535, found "http"/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("half a key pair: which variable is missing", async () => {
+    const result = await run(["--port", "0"], { SWITCHBOARD_ACCESS_KEY_ID: KEY.accessKeyId });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "switchboard start: SB_ERR_CONFIG: environment — expected both SWITCHBOARD_ACCESS_KEY_ID and SWITCHBOARD_SECRET_ACCESS_KEY, found only SWITCHBOARD_ACCESS_KEY_ID\n",
+    );
+  });
+
+  it("Redis unreachable: the URL without its password, and what to check", async () => {
+    const port = await freePort();
+    const result = await run(["--port", "0"], { REDIS_URL: `redis://:secret@127.0.0.1:${port}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^switchboard start: SB_ERR_REDIS: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*\\(is Redis running\\? check --redis or REDIS_URL\\)\\n$`,
+      ),
+    );
+    expect(result.stderr).not.toContain("secret");
+  });
+
+  it("without keys: loopback callers only, said at start-up", async () => {
+    const child = spawnStart(["--port", "0"]);
+    let stdout = "";
+    await new Promise<void>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.split("\n").length > 2) resolve();
+      });
+    });
+    const [listening, warning] = stdout.split("\n").map((l) => JSON.parse(l || "{}"));
+    expect(listening).toMatchObject({ event: "listening", managementAuth: "loopback" });
+    expect(warning).toMatchObject({ level: "warn", event: "management-auth" });
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.on("exit", resolve));
+  });
+});
