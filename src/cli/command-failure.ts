@@ -57,7 +57,8 @@ export function printError(error: unknown): void {
 }
 
 /**
- * Report on stderr why a command failed and set exit code 1: {@link describeFailure}, then
+ * Report on stderr why a command failed and set exit code 1: {@link printError} (the one format
+ * every command prints failures in), then
  * `outcome` (e.g. `deploy failed`) on a line of its own.
  *
  * @example
@@ -70,9 +71,7 @@ export function printError(error: unknown): void {
  * ```
  */
 export function reportCommandFailure(error: unknown, outcome: string): void {
-  if (error instanceof SwitchboardError && !(error instanceof ConfigError)) {
-    process.stderr.write(`${error.message}\n`);
-  } else process.stderr.write(`${describeFailure(error)}\n`);
+  printError(error);
   process.stderr.write(`${outcome}\n`);
   process.exitCode = 1;
 }
