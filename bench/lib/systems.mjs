@@ -110,49 +110,62 @@ const rawWs = {
   overrides: {},
 };
 
-/** @type {System} */
-const switchboard = {
-  id: "switchboard",
-  label: "Switchboard",
-  role: "product",
-  version: () => `switchboard ${pkgVersion(join(ROOT, "package.json"))}`,
-  available() {
-    if (!existsSync(join(ROOT, "bin/switchboard.js")))
-      return { ok: false, reason: "bin/switchboard.js does not exist yet" };
-    if (!existsSync(join(ROOT, "dist")))
-      return { ok: false, reason: "dist/ is missing: run `npm run build` first" };
-    return { ok: true };
-  },
-  async start(scenario, options = {}) {
-    const port = await freePort();
-    const app = join(BENCH, "apps", SWITCHBOARD_APPS[scenario]);
-    const s = await startServer({
-      args: [
-        // --profile: V8's CPU profile of the server, written when it exits (SIGTERM is graceful).
-        ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),
-        join(ROOT, "bin/switchboard.js"),
-        "dev",
-        app,
-        "--port",
-        String(port),
-        "--host",
-        "127.0.0.1",
-        "--quiet",
-        "--no-watch",
-        "--no-static",
-      ],
-      cwd: ROOT,
-      env: { ...AWS_ENV, BENCH_MGMT_ENDPOINT: `http://127.0.0.1:${port}` },
-      logFile: join(LOGS, `switchboard-${scenario}.log`),
-      port,
-      ready: new RegExp(`ws://127\\.0\\.0\\.1:${port}`),
-    });
-    return { ...s, url: `ws://127.0.0.1:${port}/` };
-  },
-  notes: {},
-  unsupported: {},
-  overrides: {},
-};
+/**
+ * Switchboard from a checkout (`root`): this one, or another commit's (the baseline of a
+ * before/after run: `SWITCHBOARD_BASELINE=<checkout with dist/ built>`).
+ * @param {string} id @param {string} label @param {string} root
+ * @returns {System}
+ */
+function switchboardAt(id, label, root) {
+  return {
+    id,
+    label,
+    role: "product",
+    version: () => `switchboard ${pkgVersion(join(root, "package.json"))}`,
+    available() {
+      if (!existsSync(join(root, "bin/switchboard.js")))
+        return { ok: false, reason: `${root}/bin/switchboard.js does not exist` };
+      if (!existsSync(join(root, "dist")))
+        return { ok: false, reason: `${root}/dist/ is missing: run \`npm run build\` there first` };
+      return { ok: true };
+    },
+    async start(scenario, options = {}) {
+      const port = await freePort();
+      const app = join(BENCH, "apps", SWITCHBOARD_APPS[scenario]);
+      const s = await startServer({
+        args: [
+          // --profile: V8's CPU profile of the server, written when it exits (SIGTERM is graceful).
+          ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),
+          join(root, "bin/switchboard.js"),
+          "dev",
+          app,
+          "--port",
+          String(port),
+          "--host",
+          "127.0.0.1",
+          "--quiet",
+          "--no-watch",
+          "--no-static",
+        ],
+        cwd: ROOT,
+        env: { ...AWS_ENV, BENCH_MGMT_ENDPOINT: `http://127.0.0.1:${port}` },
+        logFile: join(LOGS, `${id}-${scenario}.log`),
+        port,
+        ready: new RegExp(`ws://127\\.0\\.0\\.1:${port}`),
+      });
+      return { ...s, url: `ws://127.0.0.1:${port}/` };
+    },
+    notes: {},
+    unsupported: {},
+    overrides: {},
+  };
+}
+
+const switchboard = switchboardAt("switchboard", "Switchboard", ROOT);
+const baselineRoot = process.env.SWITCHBOARD_BASELINE;
+const baseline = baselineRoot
+  ? [switchboardAt("switchboard-baseline", `Switchboard (baseline: ${baselineRoot})`, baselineRoot)]
+  : [];
 
 /**
  * serverless-offline 13.10.1 on serverless 3.40.0, one app with every route
@@ -283,4 +296,11 @@ const architect = {
 };
 
 /** In run order. */
-export const SYSTEMS = [rawWs, switchboard, slsOffline(true), architect, slsOffline(false)];
+export const SYSTEMS = [
+  rawWs,
+  switchboard,
+  ...baseline,
+  slsOffline(true),
+  architect,
+  slsOffline(false),
+];
