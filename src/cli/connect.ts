@@ -233,11 +233,13 @@ async function runInteractive(url: string, options: ConnectOptions): Promise<num
     historySize: 1000,
   });
   let ws: WebSocket | undefined;
+  // Once the prompt is closed (/quit, Ctrl-D), nothing may use it again (Node 24 throws).
+  let ended = false;
   const say = (text: string) => {
     // Above the prompt, keeping what is being typed.
     process.stdout.write("\r\u001b[K");
     process.stdout.write(`${text}\n`);
-    rl.prompt(true);
+    if (!ended) rl.prompt(true);
   };
   const connect = async () => {
     say(`connecting to ${url}`);
@@ -289,10 +291,11 @@ async function runInteractive(url: string, options: ConnectOptions): Promise<num
         if (ws?.readyState === WebSocket.OPEN) ws.send(text);
         else say("not connected — Enter or /reconnect to connect");
       }
-      rl.prompt();
+      if (!ended) rl.prompt();
     });
     rl.on("SIGINT", () => rl.close());
     rl.on("close", () => {
+      ended = true;
       process.stdout.write("\n");
       ws?.close(1000);
       resolve(CONNECT_EXIT.ok);
