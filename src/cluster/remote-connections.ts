@@ -1,7 +1,7 @@
 import type { ConnectionInfo } from "../runtime/management.js";
 
 /**
- * Connections held by other gateways (a cluster, `cluster.ts`): the management API falls back
+ * Connections held by other gateways (a cluster, `redis-cluster.ts`): the management API falls back
  * to these for ids this gateway does not hold, and tells them which connections it holds.
  */
 export interface RemoteConnections {
