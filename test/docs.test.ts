@@ -153,7 +153,7 @@ describe("docs that run", () => {
     expect(cases.map((c) => c.name)).toContain("README.md (main)");
   });
 
-  it.each(cases)("$name", { timeout: 60_000 }, async ({ name, blocks }) => {
+  it.concurrent.each(cases)("$name", { timeout: 120_000 }, async ({ name, blocks }) => {
     await runProject(name, blocks);
   });
 });
