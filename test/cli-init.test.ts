@@ -4,6 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { runnableBlocks } from "./helpers/doc-blocks.js";
+import { runDocProject } from "./helpers/doc-project.js";
 import { installPacked, packedPackage, projectEnv } from "./helpers/packed-project.js";
 
 const run = promisify(execFile);
@@ -29,7 +31,7 @@ afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
 // `switchboard init` from the packed package (what `npx switchboard init` runs after an install),
 // then the generated project's own `npm install` stood in for by linking the packed package
 // and the repository's node_modules (offline): it validates and passes its own `npm test`
-// (tsc, then its vitest suite against DevServer with ws clients).
+// (tsc, then its vitest suite against DevServer with ws clients), and its README's examples run.
 describe.each(["chat", "minimal"])("switchboard init --template %s", (template) => {
   it("makes a project that validates and passes its own tests", { timeout: 120_000 }, async () => {
     const home = path.join(ROOT, `home-${template}`);
@@ -59,6 +61,12 @@ describe.each(["chat", "minimal"])("switchboard init --template %s", (template) 
     const test = await sh(app, "npm test");
     expect(test.stdout + test.stderr).toMatch(/Tests\s+\d+ passed/);
     expect(test.code).toBe(0);
+
+    // Its README's examples print what it says they print.
+    const readme = readFileSync(path.join(app, "README.md"), "utf8");
+    const blocks = runnableBlocks(readme, `${template}/README.md`);
+    expect(blocks.length).toBeGreaterThan(0);
+    await runDocProject(app, blocks);
   });
 });
 
