@@ -1,8 +1,8 @@
 /**
  * The chat example deployed with AWS CDK instead of `switchboard deploy`:
  *
- *   switchboard build examples/chat --out dist/chat
- *   npx cdk synth --app "npx tsx examples/cdk/chat-stack.ts dist/chat"
+ *   switchboard build examples/chat --out build/chat
+ *   npx cdk synth --app "npx tsx examples/cdk/chat-stack.ts build/chat"
  *
  * The functions run the zips `switchboard build` made (one per function, handler index.handler);
  * SwitchboardWebSocket creates the API around them.
@@ -52,6 +52,6 @@ export class ChatStack extends Stack {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const app = new App();
-  new ChatStack(app, "ChatStack", { buildDir: path.resolve(process.argv[2] ?? "dist/chat") });
+  new ChatStack(app, "ChatStack", { buildDir: path.resolve(process.argv[2] ?? "build/chat") });
   app.synth();
 }

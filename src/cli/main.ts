@@ -8,6 +8,7 @@ import { registerBuildCommand } from "./build.js";
 import { printError } from "./command-failure.js";
 import { registerConnectCommand } from "./connect.js";
 import { registerDeployCommand } from "./deploy.js";
+import { registerInitCommand } from "./init.js";
 import {
   existingDirectory,
   existingPath,
@@ -280,6 +281,7 @@ export function createProgram(): Command {
   registerBuildCommand(program);
   registerDeployCommand(program);
   registerStartCommand(program);
+  registerInitCommand(program);
   return program;
 }
 
