@@ -78,6 +78,12 @@ describe("switchboard start on a Redis Cluster (3 masters)", () => {
       redis: server.url,
       keyPrefix: PREFIX,
     });
+    // Ready: both clients (commands, and the sharded subscriber) are connected.
+    const ready = await fetch(`${nodes[0]?.admin}/readyz`);
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { app: true, redis: true, draining: true },
+    });
     const shard = await onMasters("PUBSUB", "SHARDCHANNELS", `${PREFIX}cluster:node:*`);
     expect(shard).toHaveLength(3);
     expect(await onMasters("PUBSUB", "CHANNELS", `${PREFIX}*`)).toEqual([]);

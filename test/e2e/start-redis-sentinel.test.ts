@@ -13,6 +13,7 @@ import { TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
 import { REPO_ROOT } from "../helpers/repo-paths.js";
 import { freePort, type StartNode, startNode } from "../helpers/start-node.js";
+import { stopChild } from "../helpers/stop-child.js";
 
 // Two `switchboard start` nodes that find their Redis through a Sentinel
 // (`redis+sentinel://<sentinel>/<master>`): a redis-server and a `redis-server --sentinel` of
@@ -82,16 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const node of nodes) if (node.child.exitCode === null) node.child.kill("SIGKILL");
-  await Promise.all(
-    processes.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once("exit", () => resolve());
-          child.kill("SIGTERM");
-        }),
-    ),
-  );
+  await Promise.all(processes.map(stopChild));
   rmSync(dir, { recursive: true, force: true });
 });
 

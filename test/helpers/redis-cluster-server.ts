@@ -4,6 +4,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { stopChild } from "./stop-child.js";
 
 const run = promisify(execFile);
 
@@ -74,16 +75,7 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
     ),
   );
   const stop = async () => {
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            if (server.exitCode !== null || server.signalCode !== null) return resolve();
-            server.once("exit", () => resolve());
-            server.kill("SIGTERM");
-          }),
-      ),
-    );
+    await Promise.all(servers.map(stopChild));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
