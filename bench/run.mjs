@@ -98,8 +98,16 @@ for (const id of scenarioIds) if (!(id in SCENARIOS)) throw new Error(`unknown s
 const wanted = opts.systems?.split(",").map((s) => s.trim());
 const systems = SYSTEMS.filter((s) => !wanted || wanted.includes(s.id));
 
-/** Installs a peer from its lockfile. @param {string} name */
+/** Installs a peer from its lockfile (or `apt:<package>` with apt-get). @param {string} name */
 function installPeer(name) {
+  if (name.startsWith("apt:")) {
+    const pkg = name.slice(4);
+    log(`  installing the Debian package ${pkg} (apt-get install -y ${pkg}) ...`);
+    return (
+      spawnSync("apt-get", ["install", "-y", pkg], { stdio: ["ignore", "inherit", "inherit"] })
+        .status === 0
+    );
+  }
   log(`  installing bench/peers/${name} (npm ci) ...`);
   const r = spawnSync(
     "npm",
@@ -160,7 +168,7 @@ try {
     if (!avail.ok) {
       const why =
         avail.install && quick && !opts.peers
-          ? `skipped in --quick (peers are not installed; add --peers, or run npm ci --prefix bench/peers/${avail.install})`
+          ? `skipped in --quick (peers are not installed; add --peers, or ${avail.install.startsWith("apt:") ? `apt-get install ${avail.install.slice(4)}` : `run npm ci --prefix bench/peers/${avail.install}`})`
           : `skipped: ${avail.reason}`;
       log(`\n## ${system.label}: ${why}`);
       systemInfo[system.id] = { label: system.label, role: system.role, skipped: why };

@@ -295,11 +295,81 @@ const architect = {
   },
 };
 
+/** @param {string} cmd @param {string[]} args */
+function output(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pushpin (Debian package `pushpin`), a self-hosted WebSocket gateway, proxying WebSocket to a
+ * minimal echo backend over its WebSocket-over-HTTP protocol (bench/peers/pushpin). Installed
+ * with apt-get when the package is available and the harness runs as root; skipped otherwise.
+ * @type {System}
+ */
+const pushpin = {
+  id: "pushpin",
+  label: "Pushpin + HTTP backend",
+  role: "peer",
+  version: () => (output("pushpin", ["--version"]) ?? "pushpin ?").trim(),
+  available() {
+    if (output("pushpin", ["--version"]) !== undefined) return { ok: true };
+    const candidate = /Candidate: (\S+)/.exec(
+      output("apt-cache", ["policy", "pushpin"]) ?? "",
+    )?.[1];
+    if (!candidate || candidate === "(none)")
+      return { ok: false, reason: "pushpin is not installed and no Debian package is available" };
+    if (process.getuid?.() !== 0)
+      return {
+        ok: false,
+        reason: `pushpin is not installed (apt-get install pushpin ${candidate})`,
+      };
+    return { ok: false, reason: "pushpin is not installed", install: "apt:pushpin" };
+  },
+  async start(scenario) {
+    const port = await freePort();
+    const backend = await freePort();
+    // Pushpin's internal ports (5560-5563 by default) move by this offset: onto free ones.
+    const offset = Math.max(0, (await freePort()) - 5563);
+    const s = await startServer({
+      args: [
+        join(PEERS, "pushpin/run.mjs"),
+        "--port",
+        String(port),
+        "--backend-port",
+        String(backend),
+        "--port-offset",
+        String(offset),
+      ],
+      cwd: ROOT,
+      logFile: join(LOGS, `pushpin-${scenario}.log`),
+      port,
+    });
+    return { ...s, url: `ws://127.0.0.1:${port}/` };
+  },
+  notes: {
+    s1: "every message is an HTTP POST from Pushpin (through zurl) to a node:http echo backend (WebSocket-over-HTTP); the tree measured is Pushpin's processes plus the backend",
+  },
+  unsupported: {
+    s2: "the echo scenario only (no management API / GRIP publish in this peer)",
+    s3: "the echo scenario only",
+    s4: "the echo scenario only",
+    s5: "the echo scenario only",
+    s6: "the echo scenario only",
+    s7: "the echo scenario only",
+  },
+  overrides: {},
+};
+
 /** In run order. */
 export const SYSTEMS = [
   rawWs,
   switchboard,
   ...baseline,
+  pushpin,
   slsOffline(true),
   architect,
   slsOffline(false),

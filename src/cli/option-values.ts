@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { InvalidArgumentError } from "commander";
 import { isStageName, STAGE_EXPECTED } from "../app/rules.js";
+import { parseRedisUrl, RedisUrlError } from "../cluster/redis-url.js";
 
 /*
  * Parsers for command-line option values. Commander calls them while it reads the command
@@ -96,18 +97,16 @@ export function stageName(value: string): string {
   return value;
 }
 
-/** `redis://host:port[/db]` or `rediss://...` (`--redis`). */
+/**
+ * A Redis URL (`--redis`): `redis://host:port[/db]`, `redis+cluster://host:port,host:port`,
+ * `redis+sentinel://host:port,host:port/<master>[/db]`, or `rediss...` for TLS.
+ */
 export function redisUrl(value: string): string {
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError("expected a URL such as redis://127.0.0.1:6379.");
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new InvalidArgumentError(
-      `expected a redis:// or rediss:// URL, found ${url.protocol}// (e.g. redis://127.0.0.1:6379).`,
-    );
+    parseRedisUrl(value);
+  } catch (error) {
+    if (!(error instanceof RedisUrlError)) throw error;
+    throw new InvalidArgumentError(`${error.message} (e.g. redis://127.0.0.1:6379).`);
   }
   return value;
 }

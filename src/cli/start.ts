@@ -5,6 +5,7 @@ import { ConfigError, SwitchboardError } from "../errors.js";
 import { accessKeysFrom } from "../gateway/access-keys.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { StartServer } from "../start/start-server.js";
+import { redisUrl } from "./option-values.js";
 
 /** A port number, or a message saying what was expected. */
 function portOption(flag: string) {
@@ -64,9 +65,13 @@ export function registerStartCommand(program: Command): void {
     )
     .addOption(new Option("-H, --host <host>", "host to bind").env("HOST").default("0.0.0.0"))
     .addOption(
-      new Option("--redis <url>", "Redis: connection table + cluster with every node on it").env(
-        "REDIS_URL",
-      ),
+      new Option(
+        "--redis <url>",
+        "Redis: connection table + cluster with every node on it (redis://, redis+cluster://h:p,h:p, redis+sentinel://h:p/<master>)",
+      )
+        .env("REDIS_URL")
+        // An empty REDIS_URL means none (as an unset one), not ioredis's default localhost.
+        .argParser((value: string) => (value === "" ? value : redisUrl(value))),
     )
     .option("-s, --stage <stage>", "stage (overrides the config)")
     .option(
@@ -125,7 +130,9 @@ export function registerStartCommand(program: Command): void {
           keys,
           isolate: opts.isolate === true,
           ...(opts.stage ? { stage: opts.stage } : {}),
-          ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
+          ...(typeof opts.redis === "string" && opts.redis !== ""
+            ? { redis: { url: opts.redis } }
+            : {}),
           ...(typeof opts.static === "string" ? { staticDir: path.resolve(opts.static) } : {}),
           ...(typeof opts.domain === "string" ? { domain: opts.domain } : {}),
           ...(opts.intercept ? { intercept: true } : {}),
@@ -159,7 +166,7 @@ export function registerStartCommand(program: Command): void {
         management: `${url.replace(/^ws/, "http")}/${app.stage}/@connections/{connectionId}`,
         managementAuth: auth.mode === "sigv4" ? `sigv4 (${auth.keys.length} key pairs)` : auth.mode,
         ...(server.admin ? { admin: server.admin.url } : {}),
-        ...(typeof opts.redis === "string"
+        ...(typeof opts.redis === "string" && opts.redis !== ""
           ? { redis: redactRedisUrl(opts.redis), keyPrefix: server.served.redisTable?.keyPrefix }
           : {}),
         ...(opts.domain ? { domain: opts.domain } : {}),

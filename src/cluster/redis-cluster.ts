@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { Redis } from "ioredis";
 import { SwitchboardError } from "../errors.js";
 import { type ConnectionInfo, GoneError } from "../runtime/management.js";
 import {
@@ -10,6 +9,8 @@ import {
   MAX_IDS_PER_REQUEST,
   parseBusMessage,
 } from "./bus-messages.js";
+import type { RedisBus } from "./redis-bus.js";
+import type { RedisClient } from "./redis-client.js";
 import type { RemoteConnections } from "./remote-connections.js";
 
 /** What a node does for the others: the gateway's management API, local connections only. */
@@ -20,9 +21,13 @@ export interface LocalConnections {
 }
 
 export interface ClusterOptions {
-  /** Two connections are opened from it: commands, and the subscription. */
-  redis: { commands: Redis; subscriber: Redis };
-  /** Prefix of the cluster's keys and channels (one cluster per app and stage). */
+  /** The client for commands, and the bus (over a second client, which holds the subscription). */
+  redis: { commands: RedisClient; bus: RedisBus };
+  /**
+   * Prefix of the cluster's keys and channels (one cluster per app and stage). On a Redis
+   * Cluster it must carry a hash tag (`switchboard:{app:stage}:cluster:`): the scripts,
+   * transactions and pipelines below touch several keys, which must share a slot.
+   */
   keyPrefix: string;
   /**
    * The deadline a forwarded call carries: the owner drops a request it reads after it, so a
@@ -122,8 +127,8 @@ class NotListening extends Error {}
  */
 export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConnections {
   readonly nodeId = randomBytes(6).toString("hex");
-  readonly #commands: Redis;
-  readonly #subscriber: Redis;
+  readonly #commands: RedisClient;
+  readonly #bus: RedisBus;
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #ownerTtlMs: number;
@@ -158,7 +163,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   private constructor(options: ClusterOptions) {
     super();
     this.#commands = options.redis.commands;
-    this.#subscriber = options.redis.subscriber;
+    this.#bus = options.redis.bus;
     this.#prefix = options.keyPrefix;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#ownerTtlMs = (options.maxConnectionMs ?? 2 * 3600_000) + 60_000;
@@ -172,7 +177,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   static async join(options: ClusterOptions, local: LocalConnections): Promise<Cluster> {
     const cluster = new Cluster(options);
     cluster.#local = local;
-    cluster.#subscriber.on("message", (_channel: string, text: string) => {
+    cluster.#bus.onMessage((_channel: string, text: string) => {
       // Nothing on the bus may stop the node: not a bad message, not a listener that throws.
       try {
         cluster.#onMessage(text);
@@ -180,7 +185,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
         // #onMessage validates before acting; what is left is a throwing `warning` listener.
       }
     });
-    await cluster.#subscriber.subscribe(cluster.#channel(cluster.nodeId));
+    await cluster.#bus.subscribe(cluster.#channel(cluster.nodeId));
     // ioredis re-subscribes by itself after a reconnect; the keys are this node's to restore.
     cluster.#commands.on("ready", () => cluster.#reconcile());
     await cluster.#reconcile();
@@ -253,7 +258,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
   async leave(): Promise<void> {
     this.#left = true;
     clearInterval(this.#heartbeat);
-    await this.#subscriber.unsubscribe(this.#channel(this.nodeId)).catch(() => undefined);
+    await this.#bus.unsubscribe(this.#channel(this.nodeId)).catch(() => undefined);
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
       pending.resolve({ re: id, ok: false, gone: false, message: "this node left the cluster" });
@@ -435,12 +440,15 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     if (missing.length === 0) return true;
     // No alive key: a node that left or died (no subscriber) is forgotten; one still
     // subscribed has not re-registered yet after Redis came back.
-    const counts = (await this.#redis(() =>
-      this.#commands.pubsub("NUMSUB", ...missing.map((node) => this.#channel(node))),
-    )) as Array<string | number>;
+    const counts = await this.#redis(() =>
+      this.#bus.numsub(
+        missing.map((node) => this.#channel(node)),
+        this.#nodesKey(),
+      ),
+    );
     let settled = true;
     for (const [i, node] of missing.entries()) {
-      if (Number(counts[2 * i + 1]) > 0) settled = false;
+      if ((counts[i] ?? 0) > 0) settled = false;
       else this.#known.delete(node);
     }
     return settled;
@@ -454,10 +462,10 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     const now = Date.now();
     const since = this.#silentSince.get(node) ?? now;
     this.#silentSince.set(node, since);
-    const reply = (await this.#redis(() =>
-      this.#commands.pubsub("NUMSUB", this.#channel(node)),
-    )) as [string, number];
-    if (reply[1] > 0 && now - since < this.#unresponsiveMs) return "unresponsive";
+    const [subscribers = 0] = await this.#redis(() =>
+      this.#bus.numsub([this.#channel(node)], this.#nodesKey()),
+    );
+    if (subscribers > 0 && now - since < this.#unresponsiveMs) return "unresponsive";
     this.#silentSince.delete(node);
     this.#known.delete(node);
     this.#sweep(node);
@@ -483,7 +491,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     let listeners: number;
     try {
       listeners = await this.#redis(() =>
-        this.#commands.publish(this.#channel(node), JSON.stringify(message)),
+        this.#bus.publish(this.#channel(node), JSON.stringify(message)),
       );
     } catch (error) {
       this.#settle(id);
@@ -539,9 +547,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     // The caller has answered 503 (not sent) by now: acting would make that untrue.
     if (Date.now() > request.deadline) return;
     const reply = this.#answer(request);
-    this.#commands
-      .publish(this.#channel(request.from), JSON.stringify(reply))
-      .catch(() => undefined);
+    this.#bus.publish(this.#channel(request.from), JSON.stringify(reply)).catch(() => undefined);
   }
 
   #answer(request: BusRequest): BusReply {

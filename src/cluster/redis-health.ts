@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-client.js";
 
 /** Whether Redis is reachable, as a node sees it. */
 export interface RedisState {
@@ -21,13 +21,13 @@ export interface RedisHealthEventMap {
  * reconnect attempt; this turns that stream into one event per transition.
  */
 export class RedisHealth extends EventEmitter<RedisHealthEventMap> {
-  readonly #clients = new Set<Redis>();
+  readonly #clients = new Set<RedisClient>();
   #state: RedisState = { up: true, since: Date.now(), message: "connected" };
   #lastError = "connection closed";
   #stopped = false;
 
   /** Follow a client (already connected). */
-  watch(client: Redis): void {
+  watch(client: RedisClient): void {
     this.#clients.add(client);
     client.on("error", (error: Error) => {
       this.#lastError = error.message;

@@ -1,17 +1,25 @@
-import type { Redis } from "ioredis";
 import type { App } from "../app/model.js";
 import { SwitchboardError } from "../errors.js";
-import { RedisConnectionStore } from "../runtime/connection-store-redis.js";
+import { hasHashTag, RedisConnectionStore } from "../runtime/connection-store-redis.js";
+import { redisBus } from "./redis-bus.js";
+import { createRedisClient, isRedisCluster, type RedisClient } from "./redis-client.js";
 import { Cluster, type ClusterOptions, type LocalConnections } from "./redis-cluster.js";
 import { RedisHealth } from "./redis-health.js";
+import { parseRedisUrl, type RedisTarget, RedisUrlError, redactRedisUrl } from "./redis-url.js";
 
 /** Redis as the shared engine: the connection table, and the cluster of gateways. */
 export interface RedisTableOptions {
-  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  /**
+   * `redis://[user:password@]host:port[/db]` (one instance),
+   * `redis+cluster://[user:password@]host:port[,host:port...]` (Redis Cluster, Redis 7+),
+   * `redis+sentinel://[user:password@]host:port[,host:port...]/<master>[/db]` (Sentinel);
+   * `rediss` for TLS (`redis-url.ts`).
+   */
   url: string;
   /**
    * Prefix of every key and channel: the table under `<prefix>connections:`, the cluster
-   * under `<prefix>cluster:`. Default `switchboard:<app>:<stage>:`.
+   * under `<prefix>cluster:`. Default `switchboard:{<app>:<stage>}:`: the hash tag puts all
+   * of one app's keys in one Redis Cluster slot (required there: see `hasHashTag`).
    */
   keyPrefix?: string;
 }
@@ -33,16 +41,7 @@ export interface RedisTable {
   close(): Promise<void>;
 }
 
-/** The URL without its password, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
+export { redactRedisUrl } from "./redis-url.js";
 
 /**
  * Connects to Redis (failing fast, with the URL in the message, when it cannot) and opens the
@@ -51,32 +50,21 @@ export function redactRedisUrl(url: string): string {
  * gateways one cluster (`cluster.ts`), so the management API reaches every node's connections.
  */
 export async function openRedisTable(app: App, options: RedisTableOptions): Promise<RedisTable> {
-  const { Redis: RedisClient } = await import("ioredis");
-  const redis = new RedisClient(options.url, {
-    lazyConnect: true,
-    connectTimeout: 5000,
-    maxRetriesPerRequest: 2,
-    // Connecting at start-up is tried once; after that ioredis reconnects on its own.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-  // ioredis reports socket errors as events (and reconnects); without a listener Node prints
-  // each one. The latest is kept for the start-up message.
-  let lastError: Error | undefined;
-  redis.on("error", (error: Error) => {
-    lastError = error;
-  });
+  let target: RedisTarget;
   try {
-    await redis.connect();
+    target = parseRedisUrl(options.url);
   } catch (error) {
-    redis.disconnect();
-    const why = lastError ?? (error as Error);
+    if (!(error instanceof RedisUrlError)) throw error;
+    throw new SwitchboardError("SB_ERR_REDIS", `--redis: ${error.message}`);
+  }
+  const keyPrefix = options.keyPrefix ?? `switchboard:{${app.name}:${app.stage}}:`;
+  if (target.kind === "cluster" && !hasHashTag(keyPrefix)) {
     throw new SwitchboardError(
       "SB_ERR_REDIS",
-      `cannot reach Redis at ${redactRedisUrl(options.url)}: ${why.message}`,
-      { cause: why },
+      `the key prefix ${JSON.stringify(keyPrefix)} has no hash tag: on a Redis Cluster every key of the app must share one ({...})`,
     );
   }
-  const keyPrefix = options.keyPrefix ?? `switchboard:${app.name}:${app.stage}:`;
+  const redis = await connect(target, options.url, {});
   const store = new RedisConnectionStore({
     redis,
     keyPrefix: `${keyPrefix}connections:`,
@@ -86,7 +74,7 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
   const health = new RedisHealth();
   health.watch(redis);
   let cluster: Cluster | undefined;
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
   return {
     store,
     keyPrefix,
@@ -97,12 +85,14 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
     reachable: () => health.state.up,
     async joinCluster(local, clusterOptions = {}) {
       // A subscribed connection can run no other command: the bus gets its own.
-      subscriber = redis.duplicate();
-      subscriber.on("error", () => undefined);
+      subscriber = await connect(target, options.url, { subscriber: true });
       health.watch(subscriber);
       cluster = await Cluster.join(
         {
-          redis: { commands: redis, subscriber },
+          redis: {
+            commands: redis,
+            bus: redisBus(redis, subscriber, isRedisCluster(subscriber)),
+          },
           keyPrefix: `${keyPrefix}cluster:`,
           ...clusterOptions,
         },
@@ -117,4 +107,34 @@ export async function openRedisTable(app: App, options: RedisTableOptions): Prom
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * A connected client, or SB_ERR_REDIS with the URL (password hidden) and the reason. Connecting
+ * at start-up is tried once; after that the client reconnects on its own.
+ */
+async function connect(
+  target: RedisTarget,
+  url: string,
+  role: { subscriber?: boolean },
+): Promise<RedisClient> {
+  const client = await createRedisClient(target, role);
+  // ioredis reports socket errors as events (and reconnects); without a listener Node prints
+  // each one. The latest is kept for the start-up message.
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    const why = lastError ?? (error as Error);
+    throw new SwitchboardError(
+      "SB_ERR_REDIS",
+      `cannot reach Redis at ${redactRedisUrl(url)}: ${why.message}`,
+      { cause: why },
+    );
+  }
+  return client;
 }

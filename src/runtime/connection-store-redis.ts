@@ -31,7 +31,10 @@ export interface RedisTransaction {
 export interface RedisConnectionStoreOptions extends ConnectionStoreOptions {
   /** An `ioredis` client (or anything with the same commands). */
   redis: RedisCommands;
-  /** Prefix of every key of this table; one table per prefix. Default `switchboard:connections:`. */
+  /**
+   * Prefix of every key of this table; one table per prefix. Default `switchboard:{connections}:`.
+   * On a Redis Cluster it must carry a hash tag (`{...}`): the table's keys then share a slot.
+   */
   keyPrefix?: string;
 }
 
@@ -54,7 +57,17 @@ export class RedisConnectionStore implements ConnectionStore {
 
   constructor(options: RedisConnectionStoreOptions) {
     this.#redis = options.redis;
-    this.#prefix = options.keyPrefix ?? "switchboard:connections:";
+    this.#prefix = options.keyPrefix ?? "switchboard:{connections}:";
+    // A row, `all` and the index sets change in one MULTI and are read with one MGET: on a
+    // Redis Cluster these keys must share a slot, which only a hash tag in the prefix gives.
+    if (
+      (options.redis as { isCluster?: unknown }).isCluster === true &&
+      !hasHashTag(this.#prefix)
+    ) {
+      throw new Error(
+        `RedisConnectionStore: the key prefix ${JSON.stringify(this.#prefix)} has no hash tag; on a Redis Cluster use one such as "app:{table}:" so the table's keys share a slot`,
+      );
+    }
     this.#ttlSeconds = options.ttlSeconds;
     this.#indexes = options.indexes;
     this.#now = options.now ?? Date.now;
@@ -152,6 +165,16 @@ export class RedisConnectionStore implements ConnectionStore {
   #indexKey(field: string, value: unknown): string {
     return `${this.#prefix}idx:${field}:${JSON.stringify(value)}`;
   }
+}
+
+/**
+ * Whether a key prefix carries a Redis Cluster hash tag (`{...}`, not empty): keys that share it
+ * share a slot, which multi-key commands, transactions and scripts need on a Redis Cluster.
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf("{");
+  const close = open === -1 ? -1 : prefix.indexOf("}", open + 1);
+  return close > open + 1;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -15,8 +15,8 @@ import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 // Faults of the cluster: Redis lost, restarted empty, a node frozen or killed, garbage on the
 // bus. Each needs a Redis it can stop: one `redis-server` of this file's own, on a free port
 // (the shared one is never touched). Every node uses the default key prefix of the basic
-// fixture, `switchboard:basic:test:`.
-const CLUSTER = "switchboard:basic:test:cluster:";
+// fixture, `switchboard:{basic:test}:`.
+const CLUSTER = "switchboard:{basic:test}:cluster:";
 
 type Event = { requestContext: { connectionId: string } };
 

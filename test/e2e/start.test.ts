@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import {
   ApiGatewayManagementApiClient,
@@ -14,10 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
 import { REPO_ROOT, repoScratchDir } from "../helpers/repo-paths.js";
+import {
+  START_BIN as BIN,
+  freePort,
+  type StartNode,
+  startNode as startNodeProcess,
+} from "../helpers/start-node.js";
 
 // Three `switchboard start` nodes (child processes running dist/, built by the global setup)
 // on this test's own redis-server.
-const BIN = path.join(REPO_ROOT, "bin", "switchboard.js");
 const APP = path.join(REPO_ROOT, "test", "fixtures", "start");
 const TMP = repoScratchDir("start");
 const KEY = {
@@ -27,25 +31,8 @@ const KEY = {
 const REGION = "us-east-1";
 const DOMAIN = "chat.example.test";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Node {
-  child: ChildProcess;
-  url: string;
-  http: string;
-  admin: string;
+interface Node extends StartNode {
   events: string;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; at: number }>;
 }
 
 let redisServer: ChildProcess;
@@ -54,74 +41,19 @@ const nodes: Node[] = [];
 
 async function startNode(name: string, extra: string[] = []): Promise<Node> {
   const events = path.join(TMP, `${name}.log`);
-  const env = { ...process.env };
-  // Functions sign with the first configured pair only when the process has no credentials.
-  delete env.AWS_ACCESS_KEY_ID;
-  delete env.AWS_SECRET_ACCESS_KEY;
-  delete env.AWS_SESSION_TOKEN;
-  delete env.AWS_PROFILE;
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      "start",
-      APP,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--admin-port",
-      "0",
-      "--domain",
-      DOMAIN,
-      "--intercept",
-      ...extra,
-    ],
+  const node = await startNodeProcess(
+    APP,
+    ["--domain", DOMAIN, "--intercept", ...extra],
     {
-      cwd: REPO_ROOT,
-      env: {
-        ...env,
-        REDIS_URL: redisUrl,
-        AWS_REGION: REGION,
-        SWITCHBOARD_ACCESS_KEY_ID: KEY.accessKeyId,
-        SWITCHBOARD_SECRET_ACCESS_KEY: KEY.secretAccessKey,
-        EVENTS_LOG: events,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+      REDIS_URL: redisUrl,
+      AWS_REGION: REGION,
+      SWITCHBOARD_ACCESS_KEY_ID: KEY.accessKeyId,
+      SWITCHBOARD_SECRET_ACCESS_KEY: KEY.secretAccessKey,
+      EVENTS_LOG: events,
     },
+    name,
   );
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.on("exit", (code) => resolve({ code, at: Date.now() })),
-  );
-  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
-    let buffer = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline = buffer.indexOf("\n");
-      while (newline >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
-        lines.push(line);
-        if (line.event === "listening") resolve(line);
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf("\n");
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`node ${name} exited ${code}: ${stderr}`)));
-  });
-  const line = await listening;
-  const url = line.url as string;
-  return {
-    child,
-    url: `${url}/prod`,
-    http: url.replace(/^ws/, "http"),
-    admin: line.admin as string,
-    events,
-    lines,
-    exited,
-  };
+  return { ...node, events };
 }
 
 function sdk(node: Node, credentials = KEY): ApiGatewayManagementApiClient {
