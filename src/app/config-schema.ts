@@ -222,8 +222,8 @@ const routes = z.record(z.string(), route, expecting("an object of routes"));
 export const appConfigSchema = strict({
   name: nonEmpty(),
   stage: z.string(expecting("a string")).refine(isStageName, expecting(STAGE_EXPECTED)).optional(),
-  routeSelectionExpression: overridable.routeSelectionExpression,
-  routes,
+  // The order `validate` lists the allowed keys in: the original ones first.
+  ...{ routeSelectionExpression: overridable.routeSelectionExpression, routes },
   ...overridable,
   stages: z
     .record(
