@@ -95,6 +95,8 @@ const secrets = z.array(
   expecting("an array of secret names"),
 );
 
+const STREAM = "true, false, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES or KEYS_ONLY";
+
 /** A key attribute: a name (string attribute) or `{ name, type }`. */
 const keyAttribute = z.union(
   [
@@ -123,8 +125,11 @@ const table = strict({
   ttl: nonEmpty("an attribute name").optional(),
   stream: z
     .union(
-      [z.boolean(), z.enum(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"])],
-      expecting("true, false, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES or KEYS_ONLY"),
+      [
+        z.boolean(),
+        z.enum(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"], expecting(STREAM)),
+      ],
+      expecting(STREAM),
     )
     .optional(),
 });
