@@ -7,9 +7,9 @@ import {
 } from "../runtime/bindings.js";
 import type { LambdaContext, WebSocketEvent } from "../runtime/events.js";
 import { validateBody } from "../runtime/schema.js";
+import { resolveSecrets } from "../runtime/secret-values.js";
 import { methodHandler } from "../runtime/websocket-function.js";
 import { bindingsFromEvent } from "../runtime/websocket-handler.js";
-import { resolveSecrets } from "./secret-values.js";
 
 export { seedEntry } from "./seed-entry.js";
 

@@ -1,5 +1,5 @@
+import { resolveSecrets } from "../runtime/secret-values.js";
 import type { SeedInput } from "../runtime/seed.js";
-import { resolveSecrets } from "./secret-values.js";
 
 /** The CloudFormation custom resource request a seed function receives. */
 export interface CustomResourceEvent {

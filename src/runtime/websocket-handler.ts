@@ -13,6 +13,7 @@ import { type ConnectionInfo, isGone, type Management, serialize } from "./manag
 import { SdkManagement } from "./management-sdk.js";
 import { Reject } from "./reject.js";
 import { parseBody, validateBody } from "./schema.js";
+import { resolveSecrets } from "./secret-values.js";
 import { type Tables, tablesFromEnvironment } from "./tables.js";
 
 /** Outcome of {@link WebSocketContext.broadcast}. */
@@ -236,6 +237,8 @@ export function websocketHandler(
       body = parseBody(event.body);
     }
     try {
+      // Secrets from Secrets Manager once per container (built or CDK functions; none in dev).
+      await resolveSecrets();
       return normalizeResult(await handler(event, buildContext(event, lambda, bindings, body)));
     } catch (error) {
       if (Reject.is(error)) {

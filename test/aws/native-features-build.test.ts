@@ -5,9 +5,9 @@ import path from "node:path";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildAwsApp } from "../../src/aws/build.js";
-import { resetSecrets, resolveSecrets } from "../../src/aws/secret-values.js";
 import { seedEntry } from "../../src/aws/seed-entry.js";
 import { checkTemplate } from "../../src/aws/validate-template.js";
+import { resetSecrets, resolveSecrets } from "../../src/runtime/secret-values.js";
 import { REPO_ROOT, repoScratchDir } from "../helpers/repo-paths.js";
 
 const EXAMPLE = path.join(REPO_ROOT, "examples", "notes");
