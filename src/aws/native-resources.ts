@@ -1,5 +1,6 @@
 // What `switchboard build` adds for the native format's `tables`, `secrets` and `seed`.
-import type { App, Secret, TableDeclaration, TableIndex } from "../app/model.js";
+import type { App, Secret, TableDeclaration } from "../app/model.js";
+import { tableDefinition } from "../app/table-definition.js";
 import { type FunctionPlan, tableLogicalId } from "./function-plan.js";
 
 /** A template resource (as `CfnResource` in compile-template.ts, which imports this file). */
@@ -58,28 +59,8 @@ function secretResource(app: App, secret: Secret): unknown {
 
 /** `AWS::DynamoDB::Table` properties for a declaration (the name is left to CloudFormation). */
 export function tableProperties(table: TableDeclaration): Record<string, unknown> {
-  const keySchema = (key: TableDeclaration["key"]) => [
-    { AttributeName: key.hash, KeyType: "HASH" },
-    ...(key.range ? [{ AttributeName: key.range, KeyType: "RANGE" }] : []),
-  ];
-  const index = (i: TableIndex) => ({
-    IndexName: i.name,
-    KeySchema: keySchema(i.key),
-    Projection: {
-      ProjectionType: i.projection.type,
-      ...(i.projection.nonKeyAttributes ? { NonKeyAttributes: i.projection.nonKeyAttributes } : {}),
-    },
-  });
   return {
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: Object.entries(table.attributes).map(([name, type]) => ({
-      AttributeName: name,
-      AttributeType: type,
-    })),
-    KeySchema: keySchema(table.key),
-    ...(table.globalIndexes?.length
-      ? { GlobalSecondaryIndexes: table.globalIndexes.map(index) }
-      : {}),
+    ...tableDefinition(table),
     ...(table.ttlAttribute
       ? { TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true } }
       : {}),
