@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadApp } from "../../src/app/load.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import { ConfigError, formatConfigIssue } from "../../src/errors.js";
+import { runCli } from "../helpers/cli.js";
+import { REPO_ROOT } from "../helpers/repo-paths.js";
 
 const dirs: string[] = [];
 const loader = new ModuleLoader({ cacheDir: path.join(os.tmpdir(), "sb-native-features-cache") });
@@ -148,5 +150,28 @@ describe("native config: handler, secrets, tables, seed, stages", () => {
         ttlAttribute: "exp",
       },
     ]);
+  });
+});
+
+describe("switchboard validate on the new keys (the CLI)", () => {
+  it("prints each problem as file:line path — expected, found and exits 1", async () => {
+    const { dir } = await app(
+      "name: x\nsecrets: [1BAD, OK]\nhandler: src/all.ts\nroutes:\n  send: { tables: [nope] }\n",
+    );
+    const result = await runCli(["validate", dir]);
+    expect(result.code).toBe(1);
+    const file = path.join(dir, "switchboard.yaml");
+    expect(result.stderr).toContain(
+      `${file}:2:11 secrets[0] — expected an environment variable name (letters, digits and _, not starting with a digit), found a string ("1BAD")`,
+    );
+    expect(result.stderr).toContain(
+      `${file}:5:20 routes.send.tables[0] — expected a table declared under tables (there are none), found "nope"`,
+    );
+  });
+
+  it("accepts examples/notes", async () => {
+    const result = await runCli(["validate", path.join(REPO_ROOT, "examples", "notes")]);
+    expect(result.stdout).toContain("valid (6 routes)");
+    expect(result.code).toBe(0);
   });
 });
