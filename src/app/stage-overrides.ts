@@ -52,6 +52,9 @@ function within(override: Record<string, unknown>, path: DocumentPath): boolean 
   return path.length > 0;
 }
 
+/** Plain objects only: a schema object (zod, valibot) in a TypeScript config is a value, not settings. */
 function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadApp } from "../../src/app/load.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
+import { applyStage } from "../../src/app/stage-overrides.js";
 import { ConfigError, formatConfigIssue } from "../../src/errors.js";
 import { runCli } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/repo-paths.js";
@@ -173,5 +174,36 @@ describe("switchboard validate on the new keys (the CLI)", () => {
     const result = await runCli(["validate", path.join(REPO_ROOT, "examples", "notes")]);
     expect(result.stdout).toContain("valid (6 routes)");
     expect(result.code).toBe(0);
+  });
+});
+
+describe("applyStage", () => {
+  it("merges objects key by key, turns a string route into { handler }, replaces arrays, and keeps schema objects whole", () => {
+    class Schema {
+      readonly "~standard" = { version: 1 };
+      constructor(readonly tag: string) {}
+    }
+    const base = new Schema("base");
+    const over = new Schema("prod");
+    const { config } = applyStage(
+      {
+        name: "a",
+        secrets: ["A", "B"],
+        routes: { send: "h.ts#send", other: { handler: "h.ts#o", body: base, memory: 256 } },
+        stages: {
+          prod: { secrets: ["C"], routes: { send: { memory: 2048 }, other: { body: over } } },
+        },
+      },
+      "prod",
+    );
+    expect(config).toEqual({
+      name: "a",
+      secrets: ["C"],
+      routes: {
+        send: { handler: "h.ts#send", memory: 2048 },
+        other: { handler: "h.ts#o", body: over, memory: 256 },
+      },
+    });
+    expect((config as { routes: { other: { body: unknown } } }).routes.other.body).toBe(over);
   });
 });
