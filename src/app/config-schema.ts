@@ -3,6 +3,7 @@ import { isStandardSchema } from "../runtime/schema.js";
 import type { AppConfig } from "./config.js";
 import { describeValue, quote } from "./describe-value.js";
 import { unknownKey } from "./did-you-mean.js";
+import { ENV_NAME_EXPECTED, featureIssues, isEnvName } from "./feature-rules.js";
 import type { DocumentPath, RawIssue } from "./issue-location.js";
 import {
   authorizerRouteProblem,
@@ -71,14 +72,79 @@ const body = z.custom<unknown>(
   expecting('a Standard Schema or a "file#export" reference to one'),
 );
 
+/** Secrets: environment variable names, or `{ name, arn }` (an ARN of Secrets Manager). */
+const secretName = z
+  .string(expecting(ENV_NAME_EXPECTED))
+  .refine(isEnvName, expecting(ENV_NAME_EXPECTED));
+const secrets = z.array(
+  z.union(
+    [
+      secretName,
+      strict({
+        name: secretName,
+        arn: z
+          .string(expecting("a Secrets Manager ARN (arn:aws:secretsmanager:...)"))
+          .regex(
+            /^arn:[a-z-]+:secretsmanager:/,
+            expecting("a Secrets Manager ARN (arn:aws:secretsmanager:...)"),
+          ),
+      }),
+    ],
+    expecting("a secret name or { name, arn }"),
+  ),
+  expecting("an array of secret names"),
+);
+
+const STREAM = "true, false, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES or KEYS_ONLY";
+
+/** A key attribute: a name (string attribute) or `{ name, type }`. */
+const keyAttribute = z.union(
+  [
+    nonEmpty("an attribute name"),
+    strict({
+      name: nonEmpty("an attribute name"),
+      type: z.enum(["string", "number", "binary"], expecting("string, number or binary")),
+    }),
+  ],
+  expecting("an attribute name or { name, type }"),
+);
+const tableIndex = strict({
+  partitionKey: keyAttribute,
+  sortKey: keyAttribute.optional(),
+  projection: z
+    .union(
+      [z.enum(["all", "keys"]), z.array(nonEmpty("an attribute name"))],
+      expecting('"all", "keys" or an array of attribute names'),
+    )
+    .optional(),
+});
+const table = strict({
+  partitionKey: keyAttribute,
+  sortKey: keyAttribute.optional(),
+  indexes: z.record(z.string(), tableIndex, expecting("an object of indexes by name")).optional(),
+  ttl: nonEmpty("an attribute name").optional(),
+  stream: z
+    .union(
+      [
+        z.boolean(),
+        z.enum(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"], expecting(STREAM)),
+      ],
+      expecting(STREAM),
+    )
+    .optional(),
+});
+const tables = z.record(z.string(), table, expecting("an object of tables by name"));
+
 const routeObject = strict({
-  handler: nonEmpty(HANDLER_REF),
+  handler: nonEmpty(HANDLER_REF).optional(),
   method: nonEmpty("a method name").optional(),
   routeResponse: z.boolean(expecting("a boolean (true or false)")).optional(),
   body: body.optional(),
   timeout: timeout.optional(),
   memory: memory.optional(),
   environment: environment.optional(),
+  secrets: secrets.optional(),
+  tables: z.array(nonEmpty("a table name"), expecting("an array of table names")).optional(),
 });
 
 const route = z.union([nonEmpty(HANDLER_REF), routeObject], {
@@ -143,16 +209,34 @@ const connections = strict({
   indexes: indexes.optional(),
 });
 
-/** The config shape of `switchboard.config.ts`, `switchboard.yaml` and `switchboard.json`. */
-export const appConfigSchema = strict({
-  name: nonEmpty(),
-  stage: z.string(expecting("a string")).refine(isStageName, expecting(STAGE_EXPECTED)).optional(),
+/** Every app-level setting a stage may override (all but `name`, `stage` and `stages`). */
+const overridable = {
   routeSelectionExpression: routeSelectionExpression.optional(),
-  routes: z.record(z.string(), route, expecting("an object of routes")),
   authorizer: authorizer.optional(),
   connections: connections.optional(),
   environment: environment.optional(),
   limits: limits.optional(),
+  handler: nonEmpty(HANDLER_REF).optional(),
+  secrets: secrets.optional(),
+  tables: tables.optional(),
+  seed: nonEmpty(HANDLER_REF).optional(),
+};
+const routes = z.record(z.string(), route, expecting("an object of routes"));
+
+/** The config shape of `switchboard.config.ts`, `switchboard.yaml` and `switchboard.json`. */
+export const appConfigSchema = strict({
+  name: nonEmpty(),
+  stage: z.string(expecting("a string")).refine(isStageName, expecting(STAGE_EXPECTED)).optional(),
+  // The order `validate` lists the allowed keys in: the original ones first.
+  ...{ routeSelectionExpression: overridable.routeSelectionExpression, routes },
+  ...overridable,
+  stages: z
+    .record(
+      z.string(),
+      strict({ ...overridable, routes: routes.optional() }),
+      expecting("an object of stages"),
+    )
+    .optional(),
 });
 
 /**
@@ -169,7 +253,7 @@ export function checkConfigShape(
 ): { ok: true; config: AppConfig } | { ok: false; issues: RawIssue[] } {
   const result = appConfigSchema.safeParse(config, { error: () => "" });
   const issues = result.success ? [] : translate(result.error.issues, [], config);
-  issues.push(...routeKeyIssues(config));
+  issues.push(...routeKeyIssues(config), ...featureIssues(config));
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, config: result.data as AppConfig };
 }

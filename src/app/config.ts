@@ -8,8 +8,8 @@ export type HandlerRef = string;
 
 /** One route in `switchboard.config.ts` / `switchboard.yaml`. A bare string is `{ handler }`. */
 export interface RouteConfig {
-  /** `file#export`, e.g. `src/chat.ts#send`. */
-  handler: HandlerRef;
+  /** `file#export`, e.g. `src/chat.ts#send`. Absent: the app's top-level `handler`. */
+  handler?: HandlerRef;
   /** Method to invoke on the export: a class is instantiated once (with `initialize()`), an object used as is. */
   method?: string;
   /** Send the handler's result back to the caller (two-way route). Default false. */
@@ -21,7 +21,48 @@ export interface RouteConfig {
   /** Lambda memory in MB. Default 1024. */
   memory?: number;
   environment?: Record<string, string>;
+  /** Secrets this route's function gets as environment variables, besides the app's. */
+  secrets?: SecretConfig[];
+  /**
+   * The declared tables this route's function may use (IAM grants and `TABLE_*` variables).
+   * Absent: every declared table.
+   */
+  tables?: string[];
 }
+
+/**
+ * A secret: an environment variable name (`"MONGODB_URI"`), resolved in dev from the
+ * environment or `.env` / `.env.<stage>`, on AWS from Secrets Manager `<app>/<stage>/<NAME>`;
+ * or `{ name, arn }` to read it from a given Secrets Manager secret on AWS.
+ */
+export type SecretConfig = string | { name: string; arn: string };
+
+/** A key attribute: its name (a string attribute), or its name and type. */
+export type KeyAttributeConfig = string | { name: string; type: "string" | "number" | "binary" };
+
+/** A DynamoDB table of the app (`tables: { <name>: ... }`). */
+export interface TableConfig {
+  partitionKey: KeyAttributeConfig;
+  sortKey?: KeyAttributeConfig;
+  /** Global secondary indexes by name (projection: all attributes unless given). */
+  indexes?: Record<
+    string,
+    {
+      partitionKey: KeyAttributeConfig;
+      sortKey?: KeyAttributeConfig;
+      projection?: "all" | "keys" | string[];
+    }
+  >;
+  /** The attribute holding each item's expiry (epoch seconds): DynamoDB TTL. */
+  ttl?: string;
+  /** A DynamoDB stream: `true` (new and old images) or the view type. */
+  stream?: boolean | "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+}
+
+/** What a stage may override: any app-level setting but `name`, and any route setting. */
+export type StageOverride = Partial<Omit<AppConfig, "name" | "stage" | "stages" | "routes">> & {
+  routes?: Record<string, HandlerRef | RouteConfig>;
+};
 
 export interface AuthorizerConfig {
   handler: HandlerRef;
@@ -61,6 +102,19 @@ export interface AppConfig {
   connections?: { ttl?: number; indexes?: string[] };
   environment?: Record<string, string>;
   limits?: LimitsConfig;
+  /** Serves every route that names no handler of its own (`ctx.routeKey` tells them apart). */
+  handler?: HandlerRef;
+  /** Secrets every function gets as environment variables (see {@link SecretConfig}). */
+  secrets?: SecretConfig[];
+  /** DynamoDB tables: local in dev, `AWS::DynamoDB::Table` when built; `ctx.tables.<name>`. */
+  tables?: Record<string, TableConfig>;
+  /**
+   * `file#export` run with `{ stage, tables }` once the app is loaded in dev and after each
+   * deploy that changes it (a CloudFormation custom resource). Must be idempotent.
+   */
+  seed?: HandlerRef;
+  /** Settings by stage, applied over the rest when that stage is served, built or deployed. */
+  stages?: Record<string, StageOverride>;
 }
 
 /**

@@ -15,6 +15,19 @@ export interface LoadAppOptions {
    * module is imported, so code that reads `process.env` at module top level sees it (in-process).
    */
   beforeImport?: (environment: Record<string, string>) => void;
+  /**
+   * Values of the native config's `secrets` (dev: the environment and `.env` files). Given, a
+   * missing secret is a config issue naming where it was looked for, and the values join the
+   * functions' environment; absent (validate, build), secrets are names only.
+   */
+  secrets?: (names: readonly string[], where: { stage: string; root: string }) => SecretLookup;
+}
+
+/** What a {@link LoadAppOptions.secrets} lookup found. */
+export interface SecretLookup {
+  values: Record<string, string>;
+  /** Each secret without a value, and the places it was looked for. */
+  missing: Array<{ name: string; lookedIn: string[] }>;
 }
 
 /** Where an already-parsed config came from; `positions` locates YAML/JSON issues. */

@@ -41,6 +41,16 @@ export interface App {
   staticDir?: string;
   /** What the loader accepted as the source framework does but the author may not mean. */
   warnings?: LoadWarning[];
+  /** Secrets every function gets as environment variables (native format; see docs/handlers.md). */
+  secrets?: Secret[];
+  /** Run with `{ stage, tables }` once loaded in dev and after deploy (native `seed`). */
+  seed?: HandlerTarget;
+}
+
+/** A secret: the environment variable it is given in, and on AWS the Secrets Manager ARN (default `<app>/<stage>/<name>`). */
+export interface Secret {
+  name: string;
+  arn?: string;
 }
 
 /** A DynamoDB table as declared: what the local DynamoDB creates. */
@@ -56,6 +66,9 @@ export interface TableDeclaration {
   localIndexes?: TableIndex[];
   /** The TTL attribute (`TimeToLiveSpecification` with `Enabled: true`, Architect `ttl`). */
   ttlAttribute?: string;
+  /** Native `tables` only: the `TABLE_*` variable, and the stream; `switchboard build` compiles these. */
+  env?: string;
+  stream?: "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
 }
 
 export type TableAttributeType = "S" | "N" | "B";
@@ -119,6 +132,10 @@ export interface Route {
   memoryMb: number;
   /** Environment variables for this function (merged over the app's). */
   environment: Record<string, string>;
+  /** Native tables (`declaredAs`) its function may use; absent: all. */
+  tables?: string[];
+  /** Secrets of its own, besides the app's. */
+  secrets?: Secret[];
 }
 
 /** A schema given directly (TypeScript config) or as a reference to an exported schema. */

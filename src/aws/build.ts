@@ -45,7 +45,7 @@ export interface BuildOptions extends AwsOptions {
 export interface BuiltFunction {
   name: string;
   logicalId: string;
-  kind: "route" | "authorizer";
+  kind: "route" | "authorizer" | "seed";
   routes: string[];
   /** Relative to the output folder: `functions/<name>.zip`. */
   zip: string;

@@ -75,6 +75,14 @@ export function entrySource(app: App, fn: FunctionPlan, formats: EntryFormats): 
     `import { lambdaEntry } from ${JSON.stringify(LAMBDA_ENTRY)};`,
     importModule("handlerModule", app.root, fn.target.file, formats.handler),
   ];
+  if (fn.kind === "seed") {
+    lines[0] = `import { seedEntry } from ${JSON.stringify(LAMBDA_ENTRY)};`;
+    lines.push(
+      `export const handler = seedEntry({ handler: ${member("handlerModule", fn.target.export)}, export: ${JSON.stringify(fn.target.export)} });`,
+      "",
+    );
+    return lines.join("\n");
+  }
   let body = "undefined";
   if (fn.body?.kind === "ref") {
     lines.push(importModule("schemaModule", app.root, fn.body.file, formats.body ?? "esm"));
@@ -154,7 +162,11 @@ export async function bundleFunction(
   } catch (error) {
     const details = buildFailureMessages(error);
     const at =
-      fn.kind === "authorizer" ? ["authorizer", "handler"] : ["routes", fn.routeKeys[0] as string];
+      fn.kind === "route"
+        ? ["routes", fn.routeKeys[0] as string]
+        : fn.kind === "seed"
+          ? ["seed"]
+          : ["authorizer", "handler"];
     throw new ConfigError([
       {
         file: displayFile(app.source.file),

@@ -21,11 +21,12 @@ import {
   CertificateValidation,
   type ICertificate,
 } from "aws-cdk-lib/aws-certificatemanager";
-import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, type ITable, Table } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { CfnPermission, type IFunction } from "aws-cdk-lib/aws-lambda";
 import { CfnRecordSet, type IHostedZone } from "aws-cdk-lib/aws-route53";
 import { Construct } from "constructs";
+import { tableEnvName } from "../runtime/tables.js";
 import { CONNECTION_TABLE_ACTIONS } from "./connection-table-access.js";
 import { logicalName } from "./function-plan.js";
 
@@ -91,6 +92,14 @@ export interface SwitchboardWebSocketProps {
   certificate?: boolean | ICertificate;
   /** Add CfnOutputs (WebSocketUrl, ManagementEndpoint, ...). Default true. */
   outputs?: boolean;
+  /**
+   * Secrets every route function reads at cold start (as `switchboard build`): a name, read
+   * from Secrets Manager `<name prop>/<stage>/<NAME>`, or `{ name, arn }`. Each function may
+   * call `secretsmanager:GetSecretValue` on exactly these, and gets `SWITCHBOARD_SECRETS`.
+   */
+  secrets?: Array<string | { name: string; arn: string }>;
+  /** Tables by name: every route function gets read/write data access and `TABLE_<NAME>`. */
+  tables?: Record<string, ITable>;
 }
 
 const INTEGRATION_TIMEOUT_MS = { min: 50, max: 29_000 };
@@ -298,6 +307,12 @@ export class SwitchboardWebSocket extends Construct {
 
     // What each route function may do, and the variables the Switchboard runtime reads.
     this.functions = [...new Set(routes.map(([, fn]) => fn))];
+    const apiName = props.name ?? this.node.path;
+    const secrets = (props.secrets ?? []).map((s) =>
+      typeof s === "string"
+        ? { name: s, id: `${apiName}/${stage}/${s}`, arn: undefined }
+        : { name: s.name, id: s.arn, arn: s.arn },
+    );
     for (const fn of this.functions) {
       fn.addToRolePolicy(
         new PolicyStatement({
@@ -308,9 +323,32 @@ export class SwitchboardWebSocket extends Construct {
       if (this.table) {
         this.table.grant(fn, ...CONNECTION_TABLE_ACTIONS);
       }
+      for (const table of Object.values(props.tables ?? {})) table.grantReadWriteData(fn);
+      if (secrets.length > 0) {
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: secrets.map((s) =>
+              s.arn
+                ? s.arn
+                : `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${s.id}-??????`,
+            ),
+          }),
+        );
+      }
       const addEnvironment = (fn as { addEnvironment?: (key: string, value: string) => unknown })
         .addEnvironment;
       if (typeof addEnvironment === "function") {
+        for (const [name, table] of Object.entries(props.tables ?? {})) {
+          addEnvironment.call(fn, tableEnvName(name), table.tableName);
+        }
+        if (secrets.length > 0) {
+          addEnvironment.call(
+            fn,
+            "SWITCHBOARD_SECRETS",
+            JSON.stringify(Object.fromEntries(secrets.map((s) => [s.name, s.arn ?? s.id]))),
+          );
+        }
         addEnvironment.call(fn, "SWITCHBOARD_MANAGEMENT_ENDPOINT", this.managementEndpoint);
         if (this.table) {
           addEnvironment.call(fn, "SWITCHBOARD_CONNECTION_TABLE", this.table.tableName);

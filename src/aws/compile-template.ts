@@ -11,6 +11,12 @@ import {
 } from "./aws-options.js";
 import { CONNECTION_TABLE_ACTIONS } from "./connection-table-access.js";
 import { type AppPlan, type FunctionPlan, planApp } from "./function-plan.js";
+import {
+  functionStatements,
+  functionVariables,
+  seedResource,
+  tableResources,
+} from "./native-resources.js";
 
 /** A CloudFormation template, as JSON. */
 export interface CfnTemplate {
@@ -117,6 +123,8 @@ export function compileTemplate(
     });
   }
 
+  for (const [id, resource] of Object.entries(tableResources(app))) add(id, resource);
+
   for (const fn of plan.functions) {
     const key = artifactKeys[fn.name];
     parameters[`${fn.name}ArtifactKey`] = {
@@ -205,6 +213,8 @@ export function compileTemplate(
       },
     });
   }
+
+  if (app.seed) add("SeedResource", seedResource(app));
 
   const deploymentId = `Deployment${createHash("sha256").update(JSON.stringify(apiResources)).digest("hex").slice(0, 10).toUpperCase()}`;
   add(deploymentId, {
@@ -325,6 +335,7 @@ function addFunction(
       });
     }
   }
+  statements.push(...functionStatements(app, fn));
   add(roleId, {
     Type: "AWS::IAM::Role",
     Properties: {
@@ -359,6 +370,7 @@ function addFunction(
     }
     variables[ENV.managementEndpoint] = { "Fn::Sub": managementEndpoint(app) };
   }
+  functionVariables(app, fn, variables);
   add(functionId, {
     Type: "AWS::Lambda::Function",
     Properties: {
@@ -373,9 +385,9 @@ function addFunction(
       LoggingConfig: { LogGroup: ref(logGroupId) },
       Environment: { Variables: variables },
       Description:
-        fn.kind === "authorizer"
-          ? `${app.name} authorizer`
-          : `${app.name} routes ${fn.routeKeys.join(", ")}`,
+        fn.kind === "route"
+          ? `${app.name} routes ${fn.routeKeys.join(", ")}`
+          : `${app.name} ${fn.kind}`,
     },
   });
 }

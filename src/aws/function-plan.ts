@@ -3,8 +3,10 @@ import {
   type App,
   AUTHORIZER_DEFAULTS,
   type BodySchema,
+  DEFAULT_MEMORY_MB,
   type HandlerTarget,
   type Route,
+  type Secret,
 } from "../app/model.js";
 import {
   authorizerRouteProblem,
@@ -18,8 +20,8 @@ import { ConfigError, type ConfigIssue } from "../errors.js";
 export interface FunctionPlan {
   /** PascalCase name: the logical ids are `<name>Function`, `<name>FunctionRole`, ... */
   name: string;
-  /** The authorizer's function, or one serving routes. */
-  kind: "route" | "authorizer";
+  /** The authorizer's function, one serving routes, or the app's seed (a custom resource). */
+  kind: "route" | "authorizer" | "seed";
   /** Route keys it serves, in app order (empty for the authorizer). */
   routeKeys: string[];
   target: HandlerTarget;
@@ -34,6 +36,10 @@ export interface FunctionPlan {
   environment: Record<string, string>;
   /** The Lambda runtime the app declares for it; absent: the build's `--runtime` or default. */
   runtime?: string;
+  /** The native tables (`declaredAs`) it is granted and given `TABLE_*` for (absent: none). */
+  tables?: string[];
+  /** The secrets it resolves from Secrets Manager at cold start (absent: none). */
+  secrets?: Secret[];
 }
 
 /** A route and the names its resources get. */
@@ -83,6 +89,8 @@ function groupKey(route: Route): string {
     route.memoryMb,
     route.target.runtime ?? null,
     Object.entries(route.environment).sort(([a], [b]) => (a < b ? -1 : 1)),
+    route.tables ?? null,
+    route.secrets ?? null,
   ]);
 }
 
@@ -110,6 +118,7 @@ export function planApp(app: App): AppPlan {
   // The app rules (rules.ts) again: an App built in code reaches the build without a loader.
   for (const route of app.routes) report(["routes", route.key], routeKeyProblem(route.key));
 
+  const nativeTableNames = (app.tables ?? []).filter((t) => t.env).map((t) => t.declaredAs);
   const groups = new Map<string, FunctionPlan>();
   const functions: FunctionPlan[] = [];
   const routes: RoutePlan[] = [];
@@ -127,6 +136,8 @@ export function planApp(app: App): AppPlan {
         timeoutSeconds: 1,
         environment: { ...app.environment, ...route.environment },
         ...(route.target.runtime ? { runtime: route.target.runtime } : {}),
+        tables: route.tables ?? nativeTableNames,
+        secrets: mergeSecrets(app.secrets, route.secrets),
       };
       groups.set(key, fn);
       functions.push(fn);
@@ -152,6 +163,23 @@ export function planApp(app: App): AppPlan {
       timeoutSeconds: Math.ceil((authorizer.timeoutMs ?? AUTHORIZER_DEFAULTS.timeoutMs) / 1000),
       environment: { ...app.environment, ...authorizer.environment },
       ...(authorizer.target.runtime ? { runtime: authorizer.target.runtime } : {}),
+      tables: nativeTableNames,
+      secrets: mergeSecrets(app.secrets, undefined),
+    });
+  }
+  if (app.seed) {
+    // The seed runs as a CloudFormation custom resource after the tables exist (see docs/aws.md).
+    functions.push({
+      name: "Seed",
+      kind: "seed",
+      routeKeys: [],
+      target: app.seed,
+      memoryMb: DEFAULT_MEMORY_MB,
+      timeoutSeconds: SEED_TIMEOUT_SECONDS,
+      environment: { ...app.environment },
+      ...(app.seed.runtime ? { runtime: app.seed.runtime } : {}),
+      tables: nativeTableNames,
+      secrets: mergeSecrets(app.secrets, undefined),
     });
   }
 
@@ -179,20 +207,43 @@ export function planApp(app: App): AppPlan {
   }
   for (const fn of functions) {
     const what =
-      fn.kind === "authorizer"
-        ? "the authorizer"
-        : `the function of route ${JSON.stringify(fn.routeKeys[0])}`;
-    const at = fn.kind === "authorizer" ? ["authorizer"] : ["routes", fn.routeKeys[0] as string];
+      fn.kind === "route"
+        ? `the function of route ${JSON.stringify(fn.routeKeys[0])}`
+        : `the ${fn.kind}`;
+    const at = fn.kind === "route" ? ["routes", fn.routeKeys[0] as string] : [fn.kind];
     for (const suffix of ["Function", "FunctionRole", "LogGroup", "ArtifactKey"]) {
       claim(`${fn.name}${suffix}`, what, at);
     }
+  }
+  for (const table of app.tables ?? []) {
+    if (table.env)
+      claim(tableLogicalId(table.declaredAs), `table ${JSON.stringify(table.declaredAs)}`, [
+        "tables",
+        table.declaredAs,
+      ]);
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return { routes, functions };
 }
 
+/** A seed's Lambda timeout, seconds: CloudFormation waits for a custom resource up to an hour; Lambda runs 15 min at most. */
+export const SEED_TIMEOUT_SECONDS = 300;
+
+/** The logical id of a native table: `<Name>Table`. */
+export function tableLogicalId(name: string): string {
+  return `${logicalName(name)}Table`;
+}
+
+/** The app's secrets, then a route's own (one per name; the route's wins). */
+function mergeSecrets(app: Secret[] | undefined, own: Secret[] | undefined): Secret[] {
+  const byName = new Map<string, Secret>();
+  for (const secret of [...(app ?? []), ...(own ?? [])]) byName.set(secret.name, secret);
+  return [...byName.values()];
+}
+
 /** Logical ids of the resources every build has. */
 const RESERVED_IDS = [
+  "SeedResource",
   "WebSocketApi",
   "Stage",
   "ConnectionTable",

@@ -7,8 +7,11 @@ import {
 } from "../runtime/bindings.js";
 import type { LambdaContext, WebSocketEvent } from "../runtime/events.js";
 import { validateBody } from "../runtime/schema.js";
+import { resolveSecrets } from "../runtime/secret-values.js";
 import { methodHandler } from "../runtime/websocket-function.js";
 import { bindingsFromEvent } from "../runtime/websocket-handler.js";
+
+export { seedEntry } from "./seed-entry.js";
 
 /** What the generated entry of a built function hands to {@link lambdaEntry}. */
 export interface LambdaEntrySpec {
@@ -73,6 +76,8 @@ export function lambdaEntry(
       ownBindings.add(withBody);
       attachRuntimeBindings(context, withBody);
     }
+    // Secrets from Secrets Manager, once per container (SWITCHBOARD_SECRETS; none in dev).
+    await resolveSecrets();
     if (callable.length < 3) return callable(event, context);
     return new Promise((resolve, reject) => {
       const returned = callable(event, context, (error, result) =>

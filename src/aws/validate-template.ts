@@ -208,6 +208,26 @@ function checkResource(ctx: Context, id: string, resource: unknown): void {
     ctx.issues.push({ path: `${at}.Type`, message: "expected a resource type name" });
     return;
   }
+  // Custom resources (`Custom::<Name>`, AWS::CloudFormation::CustomResource): any properties,
+  // as CloudFormation hands them to the provider, and a required ServiceToken.
+  if (resource.Type.startsWith("Custom::")) {
+    const properties = isObject(resource.Properties) ? resource.Properties : {};
+    if (!("ServiceToken" in properties)) {
+      ctx.issues.push({
+        path: `${at}.Properties`,
+        message: `missing required property ServiceToken of ${resource.Type}`,
+      });
+    }
+    for (const [name, value] of Object.entries(properties)) {
+      checkValue(
+        ctx,
+        `${at}.Properties.${name}`,
+        value,
+        name === "ServiceToken" ? { type: "string" } : { type: "json" },
+      );
+    }
+    return;
+  }
   const type = lookupResource(ctx.db, resource.Type);
   if (!type) {
     ctx.issues.push({ path: `${at}.Type`, message: `unknown resource type ${resource.Type}` });

@@ -17,6 +17,7 @@ import {
   redisUrl,
   stageName,
 } from "./option-values.js";
+import { printSeedReport } from "./print-seed.js";
 import { printWarnings } from "./print-warnings.js";
 import { registerStartCommand } from "./start.js";
 import { loadOnce, validateCommand } from "./validate.js";
@@ -213,6 +214,7 @@ export function createProgram(): Command {
           ].join("\n"),
         );
       }
+      printSeedReport(server.seedReport, mode === "json");
       server.on("reload", (report) => {
         if (report.ok) {
           printWarnings(report.app, mode === "json");

@@ -36,6 +36,8 @@ import { IsolatedInvoker } from "../invoker/isolated.js";
 import { type Served, serve } from "../serve.js";
 import { arcServices } from "./arc-services.js";
 import { LocalTables } from "./local-tables.js";
+import { readSecrets } from "./secrets.js";
+import { runSeed, type SeedReport } from "./seed-run.js";
 import { staticFiles } from "./static-files.js";
 
 export interface DevServerOptions {
@@ -105,8 +107,9 @@ interface Surroundings {
 
 /** In-process functions see their environment from the first import on (module top level). */
 function environmentHook(options: DevServerOptions) {
-  if (options.isolate) return {};
+  if (options.isolate) return { secrets: readSecrets };
   return {
+    secrets: readSecrets,
     beforeImport: (env: Record<string, string>) => {
       // Values naming the served address are only known after listen(); they are applied then.
       const known = Object.entries(env).filter(
@@ -188,6 +191,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #managementAuth: ManagementAuth = { mode: "open" };
   /** Variables this server put in `process.env` (in-process mode), removed again on close. */
   readonly #ownEnvironment: Record<string, string> = {};
+  /** What the app's `seed` did at start (undefined: the app has none). */
+  seedReport: SeedReport | undefined;
 
   private constructor(
     options: DevServerOptions,
@@ -327,6 +332,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       if (withAddress !== app) gateway.setApp(withAddress, invoker);
       if (!options.isolate) server.#applyEnvironment(withAddress);
       if (options.watch !== false) server.#watch(app);
+      // The app's seed, once, against the local tables: its failure is reported, not fatal.
+      server.seedReport = await runSeed(withAddress, loader);
       return Object.assign(server, { url: address.url, port: address.port, staticDir });
     } catch (error) {
       await tables?.close();

@@ -3,7 +3,8 @@ import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { TableDeclaration, TableIndex } from "../app/model.js";
+import type { TableDeclaration } from "../app/model.js";
+import { tableDefinition } from "../app/table-definition.js";
 
 export interface LocalTablesOptions {
   /** Folder the data persists in (LevelDB); in memory when absent. */
@@ -111,35 +112,5 @@ export class LocalTables {
 
 /** The CreateTable request for a declaration (on-demand billing; TTL is not applied). */
 export function createTableInput(table: TableDeclaration) {
-  const keySchema = (key: TableDeclaration["key"]) => [
-    { AttributeName: key.hash, KeyType: "HASH" as const },
-    ...(key.range ? [{ AttributeName: key.range, KeyType: "RANGE" as const }] : []),
-  ];
-  const index = (i: TableIndex) => ({
-    IndexName: i.name,
-    KeySchema: keySchema(i.key),
-    Projection: {
-      ProjectionType: i.projection.type,
-      ...(i.projection.nonKeyAttributes ? { NonKeyAttributes: i.projection.nonKeyAttributes } : {}),
-    },
-  });
-  // DynamoDB wants exactly the attributes some key uses.
-  const used = new Set([
-    table.key.hash,
-    table.key.range,
-    ...(table.globalIndexes ?? []).flatMap((i) => [i.key.hash, i.key.range]),
-    ...(table.localIndexes ?? []).flatMap((i) => [i.key.hash, i.key.range]),
-  ]);
-  return {
-    TableName: table.name,
-    BillingMode: "PAY_PER_REQUEST" as const,
-    AttributeDefinitions: Object.entries(table.attributes)
-      .filter(([name]) => used.has(name))
-      .map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
-    KeySchema: keySchema(table.key),
-    ...(table.globalIndexes?.length
-      ? { GlobalSecondaryIndexes: table.globalIndexes.map(index) }
-      : {}),
-    ...(table.localIndexes?.length ? { LocalSecondaryIndexes: table.localIndexes.map(index) } : {}),
-  };
+  return { TableName: table.name, ...tableDefinition(table) };
 }

@@ -33,6 +33,9 @@ export { GoneError, isGone, LimitExceededError, serialize } from "./management.j
 export { SdkManagement } from "./management-sdk.js";
 export { Reject } from "./reject.js";
 export { isStandardSchema, parseBody, validateBody } from "./schema.js";
+export type { Seed, SeedInput } from "./seed.js";
+export type { QueryOptions, SortKeyCondition, TableClient, TableItem, Tables } from "./tables.js";
+export { tableClient, tableEnvName, tablesFromEnvironment } from "./tables.js";
 export { methodHandler, methodNames, WebSocketFunction } from "./websocket-function.js";
 export type {
   BroadcastResult,

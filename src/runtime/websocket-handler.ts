@@ -13,6 +13,8 @@ import { type ConnectionInfo, isGone, type Management, serialize } from "./manag
 import { SdkManagement } from "./management-sdk.js";
 import { Reject } from "./reject.js";
 import { parseBody, validateBody } from "./schema.js";
+import { resolveSecrets } from "./secret-values.js";
+import { type Tables, tablesFromEnvironment } from "./tables.js";
 
 /** Outcome of {@link WebSocketContext.broadcast}. */
 export interface BroadcastResult {
@@ -54,6 +56,8 @@ export interface WebSocketContext<Body = unknown> {
   info(connectionId?: string): Promise<ConnectionInfo>;
   /** The connection table. */
   connections: ConnectionStore;
+  /** The app's declared tables by name (`ctx.tables.notes.get(...)`): see {@link TableClient}. */
+  tables: Tables;
 }
 
 /** What a typed handler may return: a Lambda result, or any value (sent as JSON on two-way routes). */
@@ -166,6 +170,7 @@ function buildContext<Body>(
     event,
     lambda,
     connections,
+    tables: tablesFromEnvironment(),
     send: (data) => management.send(rc.connectionId, serialize(data)),
     sendTo: (id, data) => management.send(id, serialize(data)),
     broadcast: (ids, data) => broadcastWith(management, connections, ids, data),
@@ -232,6 +237,8 @@ export function websocketHandler(
       body = parseBody(event.body);
     }
     try {
+      // Secrets from Secrets Manager once per container (built or CDK functions; none in dev).
+      await resolveSecrets();
       return normalizeResult(await handler(event, buildContext(event, lambda, bindings, body)));
     } catch (error) {
       if (Reject.is(error)) {

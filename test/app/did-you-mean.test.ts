@@ -16,6 +16,9 @@ const TOP = [
   "limits",
 ];
 
+/** Every top-level key of the native format, as `validate` lists them. */
+const ALL_TOP = [...TOP, "handler", "secrets", "tables", "seed", "stages"];
+
 describe("didYouMean", () => {
   it.each([
     ["routs", "routes"],
@@ -61,7 +64,7 @@ describe("switchboard validate: did you mean, in every format that lists its key
     expect(result.code).toBe(1);
     expect(result.stderr.trimEnd().split("\n").slice(1)).toEqual([
       `  ${file}:1:1 routes — expected an object of routes, found nothing`,
-      `  ${file}:2:1 routs — expected one of ${TOP.join(", ")}, found unknown key "routs" (did you mean routes?)`,
+      `  ${file}:2:1 routs — expected one of ${ALL_TOP.join(", ")}, found unknown key "routs" (did you mean routes?)`,
     ]);
   });
 
@@ -77,7 +80,7 @@ describe("switchboard validate: did you mean, in every format that lists its key
     expect(lines).toEqual(
       expect.arrayContaining([
         `  ${file}:3:3 routes.$conect — expected $connect, $disconnect, $default or a custom route key not starting with "$", found "$conect" (did you mean $connect?)`,
-        `  ${file}:6:5 routes.send.routeResponce — expected one of handler, method, routeResponse, body, timeout, memory, environment, found unknown key "routeResponce" (did you mean routeResponse?)`,
+        `  ${file}:6:5 routes.send.routeResponce — expected one of handler, method, routeResponse, body, timeout, memory, environment, secrets, tables, found unknown key "routeResponce" (did you mean routeResponse?)`,
       ]),
     );
   });
@@ -90,7 +93,7 @@ describe("switchboard validate: did you mean, in every format that lists its key
     );
     const result = await runCli(["validate", path.dirname(file)]);
     expect(result.stderr).toContain(
-      `${file}:3:3 stgae — expected one of ${TOP.join(", ")}, found unknown key "stgae" (did you mean stage?)`,
+      `${file}:3:3 stgae — expected one of ${ALL_TOP.join(", ")}, found unknown key "stgae" (did you mean stage?)`,
     );
   });
 

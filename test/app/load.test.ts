@@ -261,7 +261,7 @@ describe("loadApp: problems", () => {
     expect(await problems(dir)).toEqual([
       `${file}:1:1 routes — expected an object of routes, found nothing`,
       `${file}:2:1 stage — expected a stage name of letters, digits, _ and -, found a string ("my stage")`,
-      `${file}:3:1 rotues — expected one of name, stage, routeSelectionExpression, routes, authorizer, connections, environment, limits, found unknown key "rotues" (did you mean routes?)`,
+      `${file}:3:1 rotues — expected one of name, stage, routeSelectionExpression, routes, authorizer, connections, environment, limits, handler, secrets, tables, seed, stages, found unknown key "rotues" (did you mean routes?)`,
     ]);
   });
 
@@ -304,7 +304,7 @@ environment:
       `${file}:8:5 routes.send.memory — expected a whole number of MB from 128 to 10240, found a number (64)`,
       `${file}:9:5 routes.send.routeResponse — expected a boolean (true or false), found a string ("yes")`,
       `${file}:10:5 routes.send.body — expected a Standard Schema or a "file#export" reference to one, found a number (42)`,
-      `${file}:11:5 routes.send.enviroment — expected one of handler, method, routeResponse, body, timeout, memory, environment, found unknown key "enviroment" (did you mean environment?)`,
+      `${file}:11:5 routes.send.enviroment — expected one of handler, method, routeResponse, body, timeout, memory, environment, secrets, tables, found unknown key "enviroment" (did you mean environment?)`,
       `${file}:12:3 routes.leave — expected a handler reference ("file#export") or a route object, found a number (42)`,
       `${file}:13:3 routes.${"k".repeat(129)} — expected a route key of at most 128 characters, found 129 characters`,
       `${file}:14:1 authorizer — expected a $connect route for the authorizer (AWS runs REQUEST authorizers on $connect only), found no $connect route (routes: $conect, send, leave, ${"k".repeat(129)})`,
@@ -473,7 +473,7 @@ authorizer:
     expect(await problems(dir, "bad stage")).toEqual([
       `${file} stage — expected a stage name of letters, digits, _ and -, found a string ("bad stage") from the stage option`,
       `${file} routes.send.handler — expected a handler reference ("file#export"), found a number (42)`,
-      `${file} extra — expected one of name, stage, routeSelectionExpression, routes, authorizer, connections, environment, limits, found unknown key "extra"`,
+      `${file} extra — expected one of name, stage, routeSelectionExpression, routes, authorizer, connections, environment, limits, handler, secrets, tables, seed, stages, found unknown key "extra"`,
     ]);
   });
 

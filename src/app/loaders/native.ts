@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../../errors.js";
 import { isStandardSchema } from "../../runtime/schema.js";
-import type { AppConfig, RouteConfig } from "../config.js";
+import type { AppConfig, RouteConfig, SecretConfig } from "../config.js";
 import { parseConfigDocument } from "../config-document.js";
 import { checkConfigShape, valueAt } from "../config-schema.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
@@ -27,9 +27,12 @@ import {
   type HandlerTarget,
   type Limits,
   type Route,
+  type Secret,
 } from "../model.js";
 import { ModuleBuildError, type ModuleLoader } from "../module-loader.js";
+import { nativeTables } from "../native-tables.js";
 import { isStageName, STAGE_EXPECTED } from "../rules.js";
+import { applyStage } from "../stage-overrides.js";
 
 const FORMAT_BY_EXTENSION: Record<string, AppFormat> = {
   ".ts": "switchboard-ts",
@@ -146,15 +149,25 @@ async function importConfig(file: string, loader: ModuleLoader): Promise<unknown
 }
 
 async function buildApp(
-  config: unknown,
+  raw: unknown,
   source: ConfigSource,
   options: LoadAppOptions,
   earlier: RawIssue[],
 ): Promise<App> {
   const root = path.dirname(path.resolve(source.file));
   const issues = [...earlier];
+  const whole = checkConfigShape(raw);
+  if (!whole.ok) issues.push(...whole.issues);
+  // The served stage's overrides (`stages.<stage>`) apply before anything else reads the
+  // config; what goes wrong in the result is reported where the value was written.
+  const declaredStage = valueAt(raw, ["stage"]);
+  const stage =
+    options.stage ?? (typeof declaredStage === "string" ? declaredStage : DEFAULT_STAGE);
+  const staged = applyStage(raw, stage);
+  const config = staged.config;
+  const found: RawIssue[] = [];
   const shape = checkConfigShape(config);
-  if (!shape.ok) issues.push(...shape.issues);
+  if (!shape.ok) found.push(...shape.issues);
   if (options.stage !== undefined && !isStageName(options.stage)) {
     issues.push({
       path: ["stage"],
@@ -162,10 +175,24 @@ async function buildApp(
       found: `${describeValue(options.stage)} from the stage option`,
     });
   }
-  options.beforeImport?.(rawEnvironment(config));
+  const secretValues = shape.ok ? lookUpSecrets(shape.config, stage, root, options, found) : {};
+  options.beforeImport?.({
+    ...secretValues,
+    ...(shape.ok
+      ? Object.fromEntries(
+          nativeTables(shape.config.name, stage, shape.config.tables ?? {}).map((t) => [
+            t.env as string,
+            t.name,
+          ]),
+        )
+      : {}),
+    ...rawEnvironment(config),
+  });
   // Handler checks run even when the shape is wrong, so that one run shows every problem.
-  const refs = await resolveRefs(config, { root, loader: options.loader }, issues);
-  if (issues.length > 0 || !shape.ok) throw new ConfigError(locate(issues, source, config));
+  const refs = await resolveRefs(config, { root, loader: options.loader }, found);
+  issues.push(...found.map(staged.locate));
+  if (issues.length > 0 || !shape.ok || !whole.ok)
+    throw new ConfigError(locate(unique(issues), source, raw));
 
   const app = shape.config;
   const limits = normalizeLimits(app);
@@ -174,14 +201,17 @@ async function buildApp(
     const body = bodySchema(route.body, refs.bodies.get(key));
     return {
       key,
-      target: refs.routes.get(key) as HandlerTarget,
+      target: (refs.routes.get(key) ?? refs.handler) as HandlerTarget,
       routeResponse: route.routeResponse ?? false,
       ...(body ? { body } : {}),
       timeoutMs: route.timeout !== undefined ? secondsToMs(route.timeout) : limits.timeoutMs,
       memoryMb: route.memory ?? DEFAULT_MEMORY_MB,
-      environment: { ...route.environment },
+      environment: { ...pick(secretValues, route.secrets), ...route.environment },
+      ...(route.tables ? { tables: [...route.tables] } : {}),
+      ...(route.secrets ? { secrets: route.secrets.map(secret) } : {}),
     };
   });
+  const tables = nativeTables(app.name, stage, app.tables ?? {});
   const authorizer: Authorizer | undefined =
     app.authorizer && refs.authorizer
       ? {
@@ -197,7 +227,7 @@ async function buildApp(
       : undefined;
   return {
     name: app.name,
-    stage: options.stage ?? app.stage ?? DEFAULT_STAGE,
+    stage,
     root,
     source: { file: path.resolve(source.file), format: source.format },
     routeSelectionExpression: app.routeSelectionExpression ?? DEFAULT_ROUTE_SELECTION_EXPRESSION,
@@ -207,9 +237,74 @@ async function buildApp(
       ttlSeconds: app.connections?.ttl ?? 0,
       indexes: [...(app.connections?.indexes ?? [])],
     },
-    environment: { ...app.environment },
+    // Handlers read each table's physical name from TABLE_<NAME> (the build sets its own).
+    environment: {
+      ...Object.fromEntries(tables.map((table) => [table.env as string, table.name])),
+      ...pick(secretValues, app.secrets),
+      ...app.environment,
+    },
     limits,
+    ...(tables.length > 0 ? { tables } : {}),
+    ...(app.secrets ? { secrets: app.secrets.map(secret) } : {}),
+    ...(refs.seed ? { seed: refs.seed } : {}),
   };
+}
+
+/** The values of these secrets (those the lookup found). */
+function pick(values: Record<string, string>, secrets: SecretConfig[] | undefined) {
+  const out: Record<string, string> = {};
+  for (const { name } of (secrets ?? []).map(secret)) {
+    const value = values[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** Dev: every secret's value; a missing one is an issue at the place it is declared. */
+function lookUpSecrets(
+  app: AppConfig,
+  stage: string,
+  root: string,
+  options: LoadAppOptions,
+  issues: RawIssue[],
+): Record<string, string> {
+  if (!options.secrets) return {};
+  const declared: Array<{ name: string; at: DocumentPath }> = [];
+  const collect = (list: SecretConfig[] | undefined, at: DocumentPath) =>
+    list?.forEach((item, index) => {
+      declared.push({ name: secret(item).name, at: [...at, index] });
+    });
+  collect(app.secrets, ["secrets"]);
+  for (const [key, route] of Object.entries(app.routes)) {
+    if (typeof route !== "string") collect(route.secrets, ["routes", key, "secrets"]);
+  }
+  if (declared.length === 0) return {};
+  const lookup = options.secrets([...new Set(declared.map((d) => d.name))], { stage, root });
+  for (const { name, lookedIn } of lookup.missing) {
+    for (const place of declared.filter((d) => d.name === name)) {
+      issues.push({
+        path: place.at,
+        expected: `a value for secret ${name} (looked in ${lookedIn.join(", ")})`,
+        found: "none",
+      });
+    }
+  }
+  return lookup.values;
+}
+
+function secret(config: SecretConfig): Secret {
+  return typeof config === "string" ? { name: config } : { name: config.name, arn: config.arn };
+}
+
+/** Issues once each (a stage's problem is found both in `stages` and in the served result). */
+function unique(issues: RawIssue[]): RawIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = JSON.stringify([issue.path, issue.expected]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function normalizeLimits(app: AppConfig): Limits {
@@ -241,6 +336,9 @@ interface ResolvedRefs {
   routes: Map<string, HandlerTarget>;
   bodies: Map<string, { file: string; export: string }>;
   authorizer?: HandlerTarget;
+  /** The top-level `handler`: every route without its own. */
+  handler?: HandlerTarget;
+  seed?: HandlerTarget;
 }
 
 /**
@@ -292,6 +390,14 @@ async function resolveRefs(
           );
         }
       }
+    }
+  }
+  for (const key of ["handler", "seed"] as const) {
+    const ref = valueAt(config, [key]);
+    if (typeof ref === "string" && ref !== "") {
+      check({ ref: [key], method: [key] }, resolveHandler(ref, undefined, context), (target) => {
+        refs[key] = target;
+      });
     }
   }
   const authorizer = valueAt(config, ["authorizer"]);

@@ -25,6 +25,8 @@ const AWS_ONLY_VARIABLES = new Set([
   "SWITCHBOARD_CONNECTION_TTL",
   "SWITCHBOARD_CONNECTION_INDEXES",
   "SWITCHBOARD_MANAGEMENT_ENDPOINT",
+  // Secrets Manager ids: served locally, secrets come from the developer's environment.
+  "SWITCHBOARD_SECRETS",
 ]);
 
 /** Where the zips are unpacked, inside the build folder (`switchboard build` replaces it whole). */
