@@ -5,9 +5,10 @@ import type { GatewayEventMap, OpenedReport } from "../../gateway/gateway-events
 /** Entries the timeline keeps (the oldest go first). */
 export const TIMELINE_ENTRIES = 1000;
 /**
- * Characters of JSON kept of one recorded value (an event, a result): a value over it is kept
- * as its cut JSON text. With frames cut at 8,192 characters (`FRAME_TEXT_CHARS`), the whole
- * timeline holds at most about 1,000 × 40 KiB.
+ * Characters of JSON kept of one recorded value (a result, an error; an event's body, and its
+ * other fields as much again): a value over it is kept as its cut JSON text. With frames cut at
+ * 8,192 characters (`FRAME_TEXT_CHARS`), one entry holds at most about 64 K characters, the
+ * whole timeline (1,000 entries) a few tens of MB at worst, typically far less.
  */
 export const VALUE_CHARS = 16_384;
 /** Connections whose details are kept after they closed (the open ones are always kept). */
@@ -38,7 +39,7 @@ export interface ConnectionDetails extends OpenedReport {
 }
 
 /** A value as JSON-safe data, cut to {@link VALUE_CHARS} (then kept as `{ truncated, json }`). */
-export function jsonSafe(value: unknown): unknown {
+export function jsonSafe(value: unknown, limit = VALUE_CHARS): unknown {
   if (value === undefined) return null;
   let json: string | undefined;
   try {
@@ -49,7 +50,7 @@ export function jsonSafe(value: unknown): unknown {
     return { unserializable: String(error) };
   }
   if (json === undefined) return String(value);
-  if (json.length > VALUE_CHARS) return { truncated: true, json: json.slice(0, VALUE_CHARS) };
+  if (json.length > limit) return { truncated: true, json: json.slice(0, limit) };
   return JSON.parse(json) as unknown;
 }
 
@@ -68,12 +69,17 @@ function cut(text: string): string {
   return text.length > VALUE_CHARS ? text.slice(0, VALUE_CHARS) : text;
 }
 
-/** The recorded copy of an event: its body cut, so one message cannot fill the timeline. */
+/**
+ * The recorded copy of an event: its body cut to {@link VALUE_CHARS}, so one message cannot
+ * fill the timeline, and the rest (request context, headers) to as much again.
+ */
 function recordedEvent(event: unknown): unknown {
   if (event === null || typeof event !== "object") return jsonSafe(event);
   const body = (event as { body?: unknown }).body;
-  if (typeof body !== "string" || body.length <= VALUE_CHARS) return jsonSafe(event);
-  return jsonSafe({ ...event, body: cut(body), bodyTruncated: true });
+  if (typeof body !== "string" || body.length <= VALUE_CHARS) {
+    return jsonSafe(event, 2 * VALUE_CHARS);
+  }
+  return jsonSafe({ ...event, body: cut(body), bodyTruncated: true }, 2 * VALUE_CHARS);
 }
 
 /**
