@@ -208,11 +208,11 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
   /**
    * Handle `data` as if the connection had sent it as a text frame (route selection, queue,
    * invocation, answer): the dev inspector's "send as the client". False when this gateway
-   * does not hold the connection.
+   * does not hold the connection, or it is closing.
    */
   injectMessage(connectionId: string, data: string): boolean {
     const conn = this.management.local(connectionId);
-    if (!conn) return false;
+    if (!conn || conn.closing || conn.ended) return false;
     onMessage(this.#core, conn, Buffer.from(data), false);
     return true;
   }

@@ -2,6 +2,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TIMELINE_ENTRIES, Timeline, VALUE_CHARS } from "../../src/dev/inspector/timeline.js";
 import { Gateway } from "../../src/gateway/gateway.js";
+import { FRAME_TEXT_CHARS } from "../../src/gateway/gateway-events.js";
 import { MemoryConnectionStore } from "../../src/runtime/connection-store.js";
 import { TestClient } from "../helpers/client.js";
 import { startDevProcess } from "../helpers/dev-process.js";
@@ -101,6 +102,32 @@ describe("dev inspector API", () => {
       result: { statusCode: 200, body: "edited" },
     });
     expect((await replay({ seq: 999_999, body: "x" })).status).toBe(404);
+    client.ws.close();
+  });
+
+  it("records frames out: text cut at FRAME_TEXT_CHARS with the exact size, binary data as base64", async () => {
+    app = await startApp("inspector");
+    const client = await TestClient.connect(app.url);
+    const [id] = app.gateway.connectionIds() as [string];
+    const long = "é".repeat(FRAME_TEXT_CHARS + 10);
+    await app.gateway.management.send(id, long);
+    await app.gateway.management.send(id, new Uint8Array([0xff, 0xfe, 0x00, 0x01]));
+    const frames = await eventually(async () => {
+      const found = (await state(app as RunningApp)).entries.filter(
+        (e) => e.kind === "frame" && e.detail.direction === "out",
+      );
+      if (found.length < 2) throw new Error("frames not recorded yet");
+      return found.map((e) => e.detail);
+    });
+    expect(frames[0]).toMatchObject({
+      connectionId: id,
+      bytes: Buffer.byteLength(long),
+      truncated: true,
+      binary: false,
+      via: "management",
+    });
+    expect(frames[0]?.data).toBe("é".repeat(FRAME_TEXT_CHARS));
+    expect(frames[1]).toMatchObject({ data: "//4AAQ==", bytes: 4, binary: true, truncated: false });
     client.ws.close();
   });
 
