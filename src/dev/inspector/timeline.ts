@@ -128,7 +128,7 @@ export class Timeline {
             routeKey: r.routeKey,
             functionName: r.functionName,
             outcome: outcome.kind,
-            durationMs: outcome.durationMs,
+            durationMs: Math.round(outcome.durationMs * 100) / 100,
             event: recordedEvent(r.event),
             ...(outcome.kind === "ok" ? { result: jsonSafe(outcome.result) } : {}),
             ...(outcome.kind === "error" ? { error: thrown(outcome.error) } : {}),
