@@ -1,3 +1,4 @@
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TIMELINE_ENTRIES, Timeline, VALUE_CHARS } from "../../src/dev/inspector/timeline.js";
@@ -7,7 +8,7 @@ import { MemoryConnectionStore } from "../../src/runtime/connection-store.js";
 import { TestClient } from "../helpers/client.js";
 import { startDevProcess } from "../helpers/dev-process.js";
 import { eventually } from "../helpers/eventually.js";
-import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
+import { copyFixture, FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
 interface Entry {
   seq: number;
@@ -129,6 +130,43 @@ describe("dev inspector API", () => {
     expect(frames[0]?.data).toBe("é".repeat(FRAME_TEXT_CHARS));
     expect(frames[1]).toMatchObject({ data: "//4AAQ==", bytes: 4, binary: true, truncated: false });
     client.ws.close();
+  });
+
+  it("streams a snapshot, then live entries, and the new routes after a hot reload (SSE)", async () => {
+    const copy = await copyFixture("inspector");
+    try {
+      app = await startApp(copy.dir);
+      const res = await fetch(`${app.http}/_switchboard/events`);
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      const until = async (pattern: RegExp) => {
+        const deadline = Date.now() + 5000;
+        while (!pattern.test(text)) {
+          if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${text.slice(-2000)}`);
+          const { value, done } = await reader.read();
+          if (done) throw new Error("stream ended");
+          text += new TextDecoder().decode(value);
+        }
+      };
+      await until(/event: snapshot\ndata: .*"key":"boom"/);
+      const client = await TestClient.connect(app.url);
+      client.send({ action: "nothing" });
+      await until(/event: entry\ndata: .*"kind":"invoke".*"routeKey":"\$default"/);
+      const config = path.join(copy.dir, "switchboard.yaml");
+      await writeFile(
+        config,
+        `${await readFile(config, "utf8")}  added:\n    handler: handlers.ts#echo\n`,
+      );
+      expect((await app.reload()).ok).toBe(true);
+      await until(/event: app\ndata: .*"key":"added"/);
+      await reader.cancel();
+      client.ws.close();
+    } finally {
+      await app?.close();
+      app = undefined;
+      await copy.cleanup();
+    }
   });
 
   it("keeps at most TIMELINE_ENTRIES entries and cuts large values", async () => {
