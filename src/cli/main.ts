@@ -82,6 +82,7 @@ export function createProgram(): Command {
       existingDirectory,
     )
     .option("--no-static", "serve no static files")
+    .option("--no-inspector", "do not serve the inspector page at /_switchboard")
     .option(
       "--data <dir>",
       "keep the local DynamoDB's tables in this folder between runs (default: in memory)",
@@ -134,6 +135,7 @@ export function createProgram(): Command {
             ...(opts.stage ? { stage: opts.stage } : {}),
             watch: opts.watch,
             isolate: opts.isolate === true,
+            inspector: opts.inspector !== false,
             shutdownTimeoutMs: shutdownMs,
             ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
             ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
@@ -167,6 +169,7 @@ export function createProgram(): Command {
       const http = server.url.replace(/^ws/, "http");
       const management = `${http}/${app.stage}/@connections/{connectionId}`;
       const page = server.staticDir ? `${http}/index.html` : undefined;
+      const inspector = opts.inspector !== false ? `${http}/_switchboard` : undefined;
       const tables = server.tables
         ? {
             endpoint: server.tables.endpoint,
@@ -184,7 +187,7 @@ export function createProgram(): Command {
       if (mode === "json") {
         // Every stdout line is JSON in this mode, so the output can be piped to jq.
         process.stdout.write(
-          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key), invoker, ...(note ? { note } : {}) })}\n`,
+          `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(inspector ? { inspector } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key), invoker, ...(note ? { note } : {}) })}\n`,
         );
       } else {
         if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
@@ -192,6 +195,7 @@ export function createProgram(): Command {
           [
             `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,
             `  @connections: ${management}`,
+            ...(inspector ? [`  inspector:    ${inspector}`] : []),
             ...(tables
               ? [
                   `  DynamoDB:     ${tables.endpoint} (${tables.names.join(", ")}; ${tables.data === "memory" ? "in memory" : `data in ${path.relative(process.cwd(), tables.data) || "."}`})`,

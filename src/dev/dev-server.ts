@@ -35,6 +35,7 @@ import type { Invoker } from "../invoker/invoker.js";
 import { IsolatedInvoker } from "../invoker/isolated.js";
 import { type Served, serve } from "../serve.js";
 import { arcServices } from "./arc-services.js";
+import { createInspector, type Inspector } from "./inspector/inspector.js";
 import { LocalTables } from "./local-tables.js";
 import { readSecrets } from "./secrets.js";
 import { runSeed, type SeedReport } from "./seed-run.js";
@@ -87,6 +88,11 @@ export interface DevServerOptions {
    * with the configured keys (`SWITCHBOARD_ACCESS_KEY_ID`, ...), else loopback peers only.
    */
   managementAuth?: ManagementAuth;
+  /**
+   * The inspector page at `/_switchboard` (routes, connections, a live timeline, actions).
+   * Default true; `switchboard start` never serves it.
+   */
+  inspector?: boolean;
 }
 
 export type ReloadReport =
@@ -189,6 +195,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   /** What `serve()` started: closing it closes the gateway, the cluster and Redis. */
   #serving: Served | undefined;
   #managementAuth: ManagementAuth = { mode: "open" };
+  #inspector: Inspector | undefined;
   /** Variables this server put in `process.env` (in-process mode), removed again on close. */
   readonly #ownEnvironment: Record<string, string> = {};
   /** What the app's `seed` did at start (undefined: the app has none). */
@@ -242,6 +249,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     // Before any handler module loads, so code that keeps a reference to `https.request`
     // gets the intercepting one.
     installInterception();
+    // Handler stacks (terminal, inspector) point into the sources, not the bundles: enabled
+    // before any handler module loads (Node maps only modules loaded after this).
+    if (options.inspector !== false) process.setSourceMapsEnabled(true);
     const cacheDir = DevServer.#cacheDir(options.target);
     const loader = new ModuleLoader({ cacheDir });
     let app: App;
@@ -286,8 +296,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       // Sandbox's `_arc/ssm` (how arc.tables() finds table names), then static files.
       const arc = arcServices(() => (gateway as Gateway).app);
       const files = staticDir ? staticFiles(staticDir, reserved) : undefined;
+      let inspector: Inspector | undefined;
       const fallbackRequest = (req: IncomingMessage, res: ServerResponse) =>
-        arc(req, res) || (files?.(req, res) ?? false);
+        (inspector?.handle(req, res) ?? false) || arc(req, res) || (files?.(req, res) ?? false);
       const managementAuth =
         options.managementAuth ??
         managementAuthFor({
@@ -316,11 +327,13 @@ export class DevServer extends EventEmitter<DevServerEvents> {
           : {}),
       });
       gateway = served.gateway;
+      if (options.inspector !== false) inspector = createInspector(gateway);
       const { address } = served;
       const server = new DevServer(options, gateway, loader, invoker, surroundings, tables);
       server.#managementAuth = managementAuth;
       server.#redisTable = served.redisTable;
       server.#serving = served;
+      server.#inspector = inspector;
       // Environment values that name the bound ports (Architect's ARC_SANDBOX) are known now.
       server.#served = {
         host: address.host,
@@ -477,6 +490,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       this.#loader = loader;
       this.#rewatch(app);
       report = { ok: true, app, durationMs: performance.now() - started };
+      this.#inspector?.appChanged();
     } catch (error) {
       // Keep watching what the failed attempt read, so fixing it triggers the next reload.
       if (this.#watcher) this.#watcher.add(loader.inputs());
@@ -511,6 +525,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     clearTimeout(this.#timer);
     await this.#watcher?.close();
     await this.#reloading?.catch(() => undefined);
+    this.#inspector?.close();
     await this.#serving?.close();
     await this.#invoker.dispose?.();
     await this.#loader.dispose();

@@ -9,7 +9,7 @@ import {
 } from "../runtime/management.js";
 import { CLOSES } from "../wire.js";
 import type { Connection } from "./connection.js";
-import type { GatewayEventMap } from "./gateway-events.js";
+import { FRAME_TEXT_CHARS, type GatewayEventMap } from "./gateway-events.js";
 
 /** Why data goes out: the `@connections` API, a two-way route's answer, or an error frame. */
 export type SendVia = "management" | "route-response" | "error-frame";
@@ -58,6 +58,11 @@ export class Connections implements Management {
   /** Open connections (a snapshot). */
   all(): Connection[] {
     return [...this.#open.values()];
+  }
+
+  /** An open connection this gateway holds, if any (the dev inspector's actions). */
+  local(connectionId: string): Connection | undefined {
+    return this.#open.get(connectionId);
   }
 
   /** A handshake began: PostToConnection answers 410 for it until it is accepted. */
@@ -161,6 +166,39 @@ export class Connections implements Management {
         via,
       });
     }
+    if (this.#events.listenerCount("frame") > 0) this.#reportFrame(connectionId, data, via);
+  }
+
+  /** The `frame` report of data sent (only built while someone listens: text is copied). */
+  #reportFrame(connectionId: string, data: string | Uint8Array, via: SendVia): void {
+    let text: string;
+    let bytes: number;
+    let binary = false;
+    let truncated: boolean;
+    if (typeof data === "string") {
+      bytes = Buffer.byteLength(data);
+      text = data.slice(0, FRAME_TEXT_CHARS);
+      truncated = data.length > FRAME_TEXT_CHARS;
+    } else {
+      bytes = data.byteLength;
+      binary = !isUtf8(data);
+      // Enough bytes for FRAME_TEXT_CHARS characters either way (UTF-8: up to 4 bytes each).
+      const shown = Math.min(bytes, FRAME_TEXT_CHARS * (binary ? 0.75 : 4));
+      const head = Buffer.from(data.buffer, data.byteOffset, shown);
+      const decoded = binary ? head.toString("base64") : head.toString("utf8");
+      text = decoded.slice(0, FRAME_TEXT_CHARS);
+      truncated = shown < bytes || decoded.length > FRAME_TEXT_CHARS;
+    }
+    this.#events.emit("frame", {
+      connectionId,
+      direction: "out",
+      data: text,
+      bytes,
+      truncated,
+      binary,
+      via,
+      at: Date.now(),
+    });
   }
 
   /** The cluster, when the connection is not this gateway's (neither open nor in `$connect`). */

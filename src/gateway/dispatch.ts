@@ -7,6 +7,7 @@ import { badRequestBodyFrame, CLOSES, errorFrame } from "../wire.js";
 import type { Connection } from "./connection.js";
 import { buildMessageEvent } from "./events.js";
 import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
+import { FRAME_TEXT_CHARS } from "./gateway-events.js";
 import { type Generation, specOf } from "./generation.js";
 import { invokeAndReport } from "./invocation.js";
 import { routeResponseBody } from "./route-response.js";
@@ -21,6 +22,17 @@ export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isB
   conn.lastActiveAt = Date.now();
   const gen = core.generation;
   const text = data.toString();
+  if (core.events.listenerCount("frame") > 0) {
+    core.events.emit("frame", {
+      connectionId: conn.id,
+      direction: "in",
+      data: text.length > FRAME_TEXT_CHARS ? text.slice(0, FRAME_TEXT_CHARS) : text,
+      bytes: data.length,
+      truncated: text.length > FRAME_TEXT_CHARS,
+      binary: false,
+      at: Date.now(),
+    });
+  }
   // Parsed once per frame: route selection, the body schema and the typed API all use it.
   const parsed = parseJson(text);
   let key: string;

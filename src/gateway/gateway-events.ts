@@ -33,6 +33,15 @@ export interface GatewayEventMap {
   redis: [{ up: boolean; since: number; message: string }];
   /** A management call was forwarded to the node that holds the connection (a cluster). */
   forward: [ForwardReport];
+  /**
+   * A data frame in or out with its text (at most {@link FRAME_TEXT_CHARS} characters). Emitted
+   * only while someone listens (the dev inspector): the hot path pays nothing otherwise.
+   */
+  frame: [FrameReport];
+  /** A function ran: the event it got and its outcome (result or error). Only while someone listens. */
+  invocation: [InvocationReport];
+  /** A connection was accepted: what its handshake carried. Only while someone listens. */
+  opened: [OpenedReport];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }
@@ -61,4 +70,43 @@ export interface ForwardReport {
   /** `ok`, `gone` (no node holds the connection: 410) or `error` (the cluster failed). */
   outcome: "ok" | "gone" | "error";
   durationMs: number;
+}
+
+/** Characters of a frame's text a `frame` report carries (the rest is cut; `bytes` is the size). */
+export const FRAME_TEXT_CHARS = 8192;
+
+export interface FrameReport {
+  connectionId: string;
+  direction: "in" | "out";
+  /** The text (UTF-8), or base64 for binary data; at most {@link FRAME_TEXT_CHARS} characters. */
+  data: string;
+  bytes: number;
+  truncated: boolean;
+  binary: boolean;
+  /** Why data went out (`out` only). */
+  via?: "management" | "route-response" | "error-frame";
+  at: number;
+}
+
+export interface InvocationReport {
+  connectionId: string;
+  routeKey: string;
+  functionName: string;
+  /** The event as the function got it (the object itself: serialize it, never mutate it). */
+  event: unknown;
+  outcome:
+    | { kind: "ok"; result: unknown; durationMs: number }
+    | { kind: "error"; error: unknown; durationMs: number }
+    | { kind: "timeout"; durationMs: number };
+  at: number;
+}
+
+export interface OpenedReport {
+  connectionId: string;
+  connectedAt: number;
+  sourceIp: string;
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  /** The authorizer's context, when an authorizer allowed the connection. */
+  authorizer?: unknown;
 }

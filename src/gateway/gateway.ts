@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { App } from "../app/model.js";
 import type { RemoteConnections } from "../cluster/remote-connections.js";
-import type { Invoker } from "../invoker/invoker.js";
+import type { InvokeOutcome, Invoker } from "../invoker/invoker.js";
 import { type ConnectionStore, MemoryConnectionStore } from "../runtime/connection-store.js";
 import { CLOSES, httpError } from "../wire.js";
 import { waitUntil } from "./bounded-wait.js";
 import { DEFAULT_BOUNDS, type GatewayBounds } from "./bounds.js";
 import { Connections } from "./connections.js";
+import { onMessage } from "./dispatch.js";
 import type { GatewayCore } from "./gateway-core.js";
 import { reportError } from "./gateway-core.js";
 import type { GatewayEventMap } from "./gateway-events.js";
@@ -19,6 +20,7 @@ import { newId } from "./ids.js";
 import type { ManagementAuth } from "./management-auth.js";
 import { handleManagementRequest } from "./management-http.js";
 import { Pacer } from "./pacer.js";
+import { type ReplayEvent, replay } from "./replay.js";
 
 /** `$disconnect` invocations started per event-loop turn (see `Pacer`). */
 const DISCONNECTS_PER_TURN = 64;
@@ -201,6 +203,23 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
     const previous = this.#generation;
     this.#generation = compileGeneration(app, invoker, previous);
     if (previous.wss !== this.#generation.wss) previous.wss.close();
+  }
+
+  /**
+   * Handle `data` as if the connection had sent it as a text frame (route selection, queue,
+   * invocation, answer): the dev inspector's "send as the client". False when this gateway
+   * does not hold the connection, or it is closing.
+   */
+  injectMessage(connectionId: string, data: string): boolean {
+    const conn = this.management.local(connectionId);
+    if (!conn || conn.closing || conn.ended) return false;
+    onMessage(this.#core, conn, Buffer.from(data), false);
+    return true;
+  }
+
+  /** Invoke a route's function again with a recorded event (see {@link replay}). */
+  replay(routeKey: string, event: ReplayEvent): Promise<InvokeOutcome> {
+    return replay(this.#core, routeKey, event);
   }
 
   /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */

@@ -176,6 +176,18 @@ export async function upgrade(
     accepted = true;
     core.connections.end(facts.connectionId);
     accept(core, ws, facts, socket, app.limits);
+    if (core.events.listenerCount("opened") > 0) {
+      core.events.emit("opened", {
+        connectionId: facts.connectionId,
+        connectedAt: facts.connectedAt,
+        sourceIp: facts.identity.sourceIp,
+        headers: handshake.headers,
+        ...(handshake.queryStringParameters
+          ? { queryStringParameters: handshake.queryStringParameters }
+          : {}),
+        ...(facts.authorizer ? { authorizer: facts.authorizer } : {}),
+      });
+    }
     report(101);
   });
   // `ws` answers synchronously; no callback means it refused the handshake itself (e.g. a

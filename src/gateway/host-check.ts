@@ -79,7 +79,7 @@ const refusal = (host: string) =>
  *   answered (403 otherwise), so a web page that rebinds its own name to 127.0.0.1 reaches
  *   nothing: not the handlers (they run with the developer's credentials), not `@connections`,
  *   not the static files.
- * - `@connections` and `/_arc/` (Sandbox's services): refused (403) when a browser sends them
+ * - `@connections`, `/_arc/` (Sandbox's services) and `/_switchboard` (the dev inspector): refused (403) when a browser sends them
  *   from a page of another origin (a form or `fetch` POST needs no CORS preflight). AWS requires
  *   SigV4 there, which no page has.
  * - WebSocket handshakes from pages of other origins are accepted, as on AWS (which does not
@@ -119,7 +119,9 @@ export class HostCheck {
       return true;
     }
     const path = (req.url ?? "/").split("?")[0] as string;
-    if ((MANAGEMENT_PATH.test(path) || path.startsWith("/_arc/")) && crossSite(req)) {
+    const guarded =
+      MANAGEMENT_PATH.test(path) || path.startsWith("/_arc/") || path.startsWith("/_switchboard");
+    if (guarded && crossSite(req)) {
       res.writeHead(403, {
         "Content-Type": "application/json",
         "x-amzn-ErrorType": "ForbiddenException",

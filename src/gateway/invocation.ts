@@ -27,6 +27,16 @@ export async function invokeAndReport(
     call.event.requestContext.requestId,
   );
   const events = core.events;
+  if (events.listenerCount("invocation") > 0) {
+    events.emit("invocation", {
+      connectionId: call.connectionId,
+      routeKey: call.routeKey,
+      functionName: call.spec.functionName,
+      event: call.event,
+      outcome,
+      at: Date.now(),
+    });
+  }
   if (events.listenerCount("invoke") === 0 && outcome.kind === "ok") return outcome;
   const statusCode = outcome.kind === "ok" ? resultStatus(outcome.result) : undefined;
   events.emit("invoke", {

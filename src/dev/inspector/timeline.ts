@@ -1,0 +1,244 @@
+import type { EventEmitter } from "node:events";
+import type { Gateway } from "../../gateway/gateway.js";
+import type { GatewayEventMap, OpenedReport } from "../../gateway/gateway-events.js";
+
+/** Entries the timeline keeps (the oldest go first). */
+export const TIMELINE_ENTRIES = 1000;
+/**
+ * Characters of JSON kept of one recorded value (a result, an error; an event's body, and its
+ * other fields as much again): a value over it is kept as its cut JSON text. With frames cut at
+ * 8,192 characters (`FRAME_TEXT_CHARS`), one entry holds at most about 64 K characters, the
+ * whole timeline (1,000 entries) a few tens of MB at worst, typically far less.
+ */
+export const VALUE_CHARS = 16_384;
+/** Connections whose details are kept after they closed (the open ones are always kept). */
+export const CLOSED_CONNECTIONS = 100;
+
+export type EntryKind = "connect" | "frame" | "invoke" | "disconnect" | "error" | "management";
+
+/** One line of the timeline, as the page gets it (plain JSON). */
+export interface Entry {
+  seq: number;
+  at: number;
+  kind: EntryKind;
+  connectionId?: string;
+  /** One line for the list. */
+  summary: string;
+  /** Everything recorded, shown as JSON in the detail pane. */
+  detail: Record<string, unknown>;
+  /** `invoke` entries: the route, so the event can be run again. */
+  routeKey?: string;
+  /** `invoke` entries: failed (error, timeout, bad request); `frame`: an error frame. */
+  failed?: boolean;
+}
+
+/** What the inspector knows of a connection (from its handshake). */
+export interface ConnectionDetails extends OpenedReport {
+  closedAt?: number;
+  close?: { code: number; reason: string };
+}
+
+/** A value as JSON-safe data, cut to {@link VALUE_CHARS} (then kept as `{ truncated, json }`). */
+export function jsonSafe(value: unknown, limit = VALUE_CHARS): unknown {
+  if (value === undefined) return null;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === "bigint" ? v.toString() : v instanceof Error ? errorJson(v) : v,
+    );
+  } catch (error) {
+    return { unserializable: String(error) };
+  }
+  if (json === undefined) return String(value);
+  if (json.length > limit) return { truncated: true, json: json.slice(0, limit) };
+  return JSON.parse(json) as unknown;
+}
+
+/** An error as the page shows it: name, message and the stack (source-mapped when enabled). */
+function errorJson(error: Error): Record<string, unknown> {
+  return { name: error.name, message: error.message, stack: error.stack };
+}
+
+/** An error, or anything thrown, as JSON. */
+function thrown(error: unknown): unknown {
+  return error instanceof Error ? errorJson(error) : jsonSafe(error);
+}
+
+/** Cut a string (an event body) to {@link VALUE_CHARS}. */
+function cut(text: string): string {
+  return text.length > VALUE_CHARS ? text.slice(0, VALUE_CHARS) : text;
+}
+
+/**
+ * The recorded copy of an event: its body cut to {@link VALUE_CHARS}, so one message cannot
+ * fill the timeline, and the rest (request context, headers) to as much again.
+ */
+function recordedEvent(event: unknown): unknown {
+  if (event === null || typeof event !== "object") return jsonSafe(event);
+  const body = (event as { body?: unknown }).body;
+  if (typeof body !== "string" || body.length <= VALUE_CHARS) {
+    return jsonSafe(event, 2 * VALUE_CHARS);
+  }
+  return jsonSafe({ ...event, body: cut(body), bodyTruncated: true }, 2 * VALUE_CHARS);
+}
+
+/**
+ * Records what a gateway reports into a bounded ring buffer ({@link TIMELINE_ENTRIES}) and
+ * keeps each connection's handshake details, and tells listeners of each new entry. It
+ * subscribes to the rich events (`frame`, `invocation`, `opened`) only while it is attached, so
+ * a gateway without an inspector pays nothing for them.
+ */
+export class Timeline {
+  readonly #entries: (Entry | undefined)[] = new Array(TIMELINE_ENTRIES);
+  #seq = 0;
+  readonly #connections = new Map<string, ConnectionDetails>();
+  readonly #closed: string[] = [];
+  readonly #listeners = new Set<(entry: Entry) => void>();
+  readonly #detach: () => void;
+
+  constructor(gateway: Gateway) {
+    const handlers: { [K in keyof GatewayEventMap]?: (...args: GatewayEventMap[K]) => void } = {
+      opened: (r) => {
+        this.#connections.set(r.connectionId, { ...r });
+      },
+      connect: (r) =>
+        this.#add({
+          kind: "connect",
+          connectionId: r.connectionId,
+          summary: `connect ${r.status}${r.reason ? ` (${r.reason})` : ""} from ${r.sourceIp}`,
+          detail: { ...r },
+          failed: r.status !== 101,
+        }),
+      frame: (r) =>
+        this.#add({
+          kind: "frame",
+          connectionId: r.connectionId,
+          summary: `${r.direction === "in" ? "⇢ in" : "⇠ out"} ${r.bytes} B${r.via && r.via !== "management" ? ` (${r.via})` : ""}: ${r.data.slice(0, 120)}`,
+          detail: { ...r },
+          failed: r.via === "error-frame",
+        }),
+      invocation: (r) => {
+        const { outcome } = r;
+        this.#add({
+          kind: "invoke",
+          connectionId: r.connectionId,
+          routeKey: r.routeKey,
+          summary: `${r.routeKey} → ${outcome.kind} in ${outcome.durationMs.toFixed(1)} ms (${r.functionName})`,
+          detail: {
+            routeKey: r.routeKey,
+            functionName: r.functionName,
+            outcome: outcome.kind,
+            durationMs: Math.round(outcome.durationMs * 100) / 100,
+            event: recordedEvent(r.event),
+            ...(outcome.kind === "ok" ? { result: jsonSafe(outcome.result) } : {}),
+            ...(outcome.kind === "error" ? { error: thrown(outcome.error) } : {}),
+          },
+          failed: outcome.kind !== "ok",
+        });
+      },
+      invoke: (r) => {
+        // Other outcomes come with their event as `invocation`; a refused body has none.
+        if (r.outcome !== "bad-request") return;
+        this.#add({
+          kind: "invoke",
+          connectionId: r.connectionId,
+          summary: `${r.routeKey} → bad request (body schema)`,
+          detail: { ...r },
+          failed: true,
+        });
+      },
+      disconnect: (r) => {
+        const known = this.#connections.get(r.connectionId);
+        if (known) {
+          known.closedAt = Date.now();
+          known.close = { code: r.code, reason: r.reason };
+          this.#closed.push(r.connectionId);
+          while (this.#closed.length > CLOSED_CONNECTIONS) {
+            this.#connections.delete(this.#closed.shift() as string);
+          }
+        }
+        this.#add({
+          kind: "disconnect",
+          connectionId: r.connectionId,
+          summary: `disconnect ${r.code}${r.reason ? ` ${r.reason}` : ""} after ${Math.round(r.durationMs)} ms`,
+          detail: { ...r },
+        });
+      },
+      management: (r) =>
+        this.#add({
+          kind: "management",
+          connectionId: r.connectionId,
+          summary: `@connections ${r.method} → ${r.status}`,
+          detail: { ...r },
+          failed: r.status >= 400,
+        }),
+      error: (r) =>
+        this.#add({
+          kind: "error",
+          ...(r.connectionId ? { connectionId: r.connectionId } : {}),
+          summary: r.message,
+          detail: {
+            ...(r.connectionId ? { connectionId: r.connectionId } : {}),
+            ...(r.routeKey ? { routeKey: r.routeKey } : {}),
+            message: r.message,
+            ...(r.error !== undefined ? { error: thrown(r.error) } : {}),
+          },
+          failed: true,
+        }),
+    };
+    // One loop over the typed map: the emitter seen untyped (each handler matches its name).
+    const emitter = gateway as unknown as EventEmitter;
+    const pairs = Object.entries(handlers) as [string, (...args: unknown[]) => void][];
+    for (const [name, fn] of pairs) emitter.on(name, fn);
+    this.#detach = () => {
+      for (const [name, fn] of pairs) emitter.off(name, fn);
+    };
+  }
+
+  #add(entry: Omit<Entry, "seq" | "at">): void {
+    const full: Entry = { seq: ++this.#seq, at: Date.now(), ...entry };
+    this.#entries[full.seq % TIMELINE_ENTRIES] = full;
+    for (const listener of this.#listeners) listener(full);
+  }
+
+  /** The entries still kept, oldest first. */
+  entries(): Entry[] {
+    const kept: Entry[] = [];
+    const first = Math.max(1, this.#seq - TIMELINE_ENTRIES + 1);
+    for (let seq = first; seq <= this.#seq; seq++) {
+      const entry = this.#entries[seq % TIMELINE_ENTRIES];
+      if (entry?.seq === seq) kept.push(entry);
+    }
+    return kept;
+  }
+
+  /** An entry, if it is still kept. */
+  entry(seq: number): Entry | undefined {
+    const entry = this.#entries[seq % TIMELINE_ENTRIES];
+    return entry?.seq === seq ? entry : undefined;
+  }
+
+  /** Details of a connection (open, or among the last {@link CLOSED_CONNECTIONS} closed). */
+  connection(connectionId: string): ConnectionDetails | undefined {
+    return this.#connections.get(connectionId);
+  }
+
+  /** Known connections, open ones first. */
+  connections(): ConnectionDetails[] {
+    return [...this.#connections.values()].sort(
+      (a, b) => Number(a.closedAt !== undefined) - Number(b.closedAt !== undefined),
+    );
+  }
+
+  /** Be told of each new entry; returns the unsubscribe function. */
+  subscribe(listener: (entry: Entry) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stop recording (the gateway stops building the rich events when nobody else listens). */
+  close(): void {
+    this.#detach();
+    this.#listeners.clear();
+  }
+}
