@@ -172,7 +172,7 @@ export async function upgrade(
 
   if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);
   let accepted = false;
-  gen.wss.handleUpgrade(req, socket, head, (ws) => {
+  core.completeUpgrade(gen.wss, req, socket, head, (ws) => {
     accepted = true;
     core.connections.end(facts.connectionId);
     accept(core, ws, facts, socket, app.limits);

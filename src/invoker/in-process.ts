@@ -42,7 +42,7 @@ function setFunctionEnv(fn: FunctionSpec): void {
  * leaves behind fail its own invocation while `containHandlerFaults()` is in force.
  */
 export class InProcessInvoker implements Invoker {
-  readonly #loader: ModuleLoader;
+  readonly #loader: Pick<ModuleLoader, "load">;
   readonly #region: string;
   readonly #callables = new Map<string, Promise<Callable>>();
   /** Callables already invoked once, by target: the hot path skips a promise hop. */
@@ -54,8 +54,12 @@ export class InProcessInvoker implements Invoker {
    * @param options.timeoutGraceMs added to each function's timeout before this invoker gives up
    * on it, while the context still counts down from the timeout itself (the isolated worker uses
    * this: the gateway's timer must win the race).
+   * @param loader builds handler modules (the test kit's loader serves functions it was given).
    */
-  constructor(loader: ModuleLoader, options: { region?: string; timeoutGraceMs?: number } = {}) {
+  constructor(
+    loader: Pick<ModuleLoader, "load">,
+    options: { region?: string; timeoutGraceMs?: number } = {},
+  ) {
     this.#loader = loader;
     this.#region = options.region ?? "us-east-1";
     this.#graceMs = options.timeoutGraceMs ?? 0;
