@@ -159,6 +159,7 @@ export class Connections implements Management {
         connectionId,
         bytes: typeof data === "string" ? Buffer.byteLength(data) : data.byteLength,
         via,
+        data,
       });
     }
   }

@@ -10,6 +10,7 @@ import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { type Generation, specOf } from "./generation.js";
 import { invokeAndReport } from "./invocation.js";
 import { routeResponseBody } from "./route-response.js";
+import { describeIssues } from "./schema-issues.js";
 
 /** A data frame arrived: select its route now, run it behind the connection's earlier work. */
 export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isBinary: boolean) {
@@ -43,6 +44,7 @@ export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isB
       connectionId: conn.id,
       routeKey: route?.key,
       bytes: data.length,
+      text,
     });
   }
   const bytes = data.length;
@@ -111,6 +113,7 @@ async function dispatch(
         functionName: spec.functionName,
         outcome: "bad-request",
         durationMs: 0,
+        issues: describeIssues(checked.issues),
       });
       return;
     }

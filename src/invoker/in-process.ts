@@ -167,9 +167,12 @@ export class InProcessInvoker implements Invoker {
       );
       // What the handler leaves running (timers, promises, process.exit) fails this invocation
       // only: see fault-containment.ts.
+      const connectionId = (event as { requestContext?: { connectionId?: unknown } } | undefined)
+        ?.requestContext?.connectionId;
       const scope: InvocationScope = {
         functionName: fn.functionName,
         requestId,
+        ...(typeof connectionId === "string" ? { connectionId } : {}),
         fail: (error) => {
           if (settled) return false;
           finish(error);

@@ -13,6 +13,7 @@ import {
   serializeError,
   type ToWorker,
 } from "./isolated-protocol.js";
+import { showWarningsOnce, silenceSdkVersionNotice } from "./warn-once.js";
 
 const port = parentPort;
 if (!port) throw new Error("isolated-worker must run in a worker thread");
@@ -26,6 +27,8 @@ const { cacheDir, region, interceptions } = workerData as {
 process.on("unhandledRejection", (reason) => {
   throw unhandledRejectionError(reason);
 });
+showWarningsOnce();
+silenceSdkVersionNotice();
 // Before any handler loads: the function's calls to its API's and DynamoDB's hosts go local.
 if (interceptions?.length) addInterceptions(interceptions);
 // The gateway's own timer decides timeouts (it terminates this worker); this one is a backstop.
