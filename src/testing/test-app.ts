@@ -16,6 +16,7 @@ import {
 import { type LoadedModule, ModuleLoader } from "../app/module-loader.js";
 import { InProcessInvoker } from "../invoker/in-process.js";
 import type { ConnectionRecord, DeclaredRow } from "../runtime/connection-store.js";
+import { checkTestApp } from "./check-routes.js";
 import { TestGateway, type TestGatewayOptions } from "./test-gateway.js";
 
 /** Options of {@link testApp}. */
@@ -155,6 +156,7 @@ export async function testRoutes<Row extends ConnectionRecord = DeclaredRow, Mes
     environment: options.environment ?? {},
     limits,
   };
+  checkTestApp(app);
   const loader = {
     load: async (file: string): Promise<LoadedModule> => {
       const fn = functions.get(file);

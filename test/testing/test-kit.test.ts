@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
+import { ConfigError } from "../../src/errors.js";
 import { Reject, websocketHandler } from "../../src/runtime/index.js";
 import {
   HandshakeRefused,
@@ -207,5 +208,20 @@ describe("switchboard/testing: handlers given in code", () => {
       .catch((e: unknown) => e)) as HandshakeRefused;
     expect([refused.status, refused.body]).toEqual([403, "bad token"]);
     await expect(t.connect({ query: { token: "ok" } })).resolves.toBeDefined();
+  });
+
+  it("routes API Gateway would refuse are refused here too, every problem at once", async () => {
+    const noop = async () => ({ statusCode: 200 });
+    const error = await testRoutes(
+      { $conect: noop, send: noop },
+      { authorizer: { handler: noop, identitySource: ["header.Authorization"] } },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.map((i) => `${i.path} — ${i.found}`);
+    expect(issues).toEqual([
+      'routes.$conect — "$conect" (did you mean $connect?)',
+      "authorizer — no $connect route (routes: $conect, send)",
+      'authorizer.identitySource.0 — a string ("header.Authorization")',
+    ]);
   });
 });
