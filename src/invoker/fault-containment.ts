@@ -17,7 +17,7 @@ export interface InvocationScope {
   readonly functionName: string;
   readonly requestId: string;
   /** The connection the invocation is for (tags its console output; see handler-output.ts). */
-  readonly connectionId?: string;
+  readonly connectionId?: string | undefined;
   /** Fail the invocation with `error`; returns false when it had already ended. */
   fail(error: Error): boolean;
 }

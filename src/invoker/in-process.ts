@@ -172,7 +172,7 @@ export class InProcessInvoker implements Invoker {
       const scope: InvocationScope = {
         functionName: fn.functionName,
         requestId,
-        ...(typeof connectionId === "string" ? { connectionId } : {}),
+        connectionId: typeof connectionId === "string" ? connectionId : undefined,
         fail: (error) => {
           if (settled) return false;
           finish(error);
