@@ -205,7 +205,11 @@ export function createProgram(): Command {
           `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key), invoker, ...(note ? { note } : {}) })}\n`,
         );
       } else {
-        if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
+        if (mode === "pretty") {
+          process.stdout.write(
+            `${formatRoutes(app, await routesWithCodeSchemas(app, server.invoker))}\n\n`,
+          );
+        }
         process.stdout.write(
           [
             `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,

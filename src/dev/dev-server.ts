@@ -435,6 +435,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     return this.gateway.app;
   }
 
+  /** The invoker now running the app's functions (replaced on reload). */
+  get invoker(): Invoker {
+    return this.#invoker;
+  }
+
   /**
    * Rebuild and revalidate everything, then swap the app in. Concurrent calls share one reload
    * (plus one more if files changed while it ran).
