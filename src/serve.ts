@@ -118,11 +118,10 @@ export async function serve(options: ServeOptions): Promise<Served> {
           if (gateway.listenerCount("error") > 0) gateway.emit("error", { message, error });
         })
       : undefined;
-    // What those handlers print goes to the log tagged with function and connection (as an
-    // `output` event), when a logger listens; else to stdout as before.
-    const releaseOutput = options.containFaults
-      ? tagHandlerOutput((output) => gateway.emit("output", output))
-      : undefined;
+    // What handlers print goes to the log tagged with function and connection (an `output`
+    // event) when a logger listens, else to stdout as before: in-process inside invocation
+    // scopes (with containFaults), and what isolated workers forward.
+    const releaseOutput = tagHandlerOutput((output) => gateway.emit("output", output));
     return {
       gateway,
       redisTable,
@@ -131,7 +130,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       async close() {
         await gateway.close();
         releaseFaults?.();
-        releaseOutput?.();
+        releaseOutput();
         await redisTable?.close();
       },
     };

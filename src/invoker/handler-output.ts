@@ -22,6 +22,14 @@ export const MAX_OUTPUT_CHARS = 256 * 1024;
 export type OutputSink = (output: HandlerOutput) => boolean;
 
 const LEVELS = ["log", "info", "warn", "error", "debug"] as const;
+
+/** A console call's arguments as the line Node would print, cut at {@link MAX_OUTPUT_CHARS}. */
+function formatOutput(args: unknown[]): string {
+  const text = formatWithOptions({ colors: false }, ...(args as [unknown, ...unknown[]]));
+  return text.length > MAX_OUTPUT_CHARS
+    ? `${text.slice(0, MAX_OUTPUT_CHARS)}… (${text.length - MAX_OUTPUT_CHARS} more characters)`
+    : text;
+}
 const sinks = new Set<OutputSink>();
 /** Set while a sink runs: a sink that itself prints (a logger writing with `console.log`) prints. */
 let sinking = false;
@@ -31,10 +39,7 @@ function tagged(level: (typeof LEVELS)[number], original: (...args: unknown[]) =
   return function (this: Console, ...args: unknown[]): void {
     const scope = currentScope();
     if (scope && sinks.size > 0 && !sinking) {
-      let text = formatWithOptions({ colors: false }, ...(args as [unknown, ...unknown[]]));
-      if (text.length > MAX_OUTPUT_CHARS) {
-        text = `${text.slice(0, MAX_OUTPUT_CHARS)}… (${text.length - MAX_OUTPUT_CHARS} more characters)`;
-      }
+      const text = formatOutput(args);
       const output: HandlerOutput = {
         functionName: scope.functionName,
         requestId: scope.requestId,
@@ -53,6 +58,38 @@ function tagged(level: (typeof LEVELS)[number], original: (...args: unknown[]) =
     }
     original.apply(this, args);
   };
+}
+
+/**
+ * Output a handler printed elsewhere (an `--isolate` worker thread), already tagged: to the
+ * sinks, else printed as the handler printed it.
+ */
+export function reportHandlerOutput(output: HandlerOutput): void {
+  let taken = false;
+  if (!sinking) {
+    sinking = true;
+    try {
+      for (const sink of sinks) taken = sink(output) || taken;
+    } finally {
+      sinking = false;
+    }
+  }
+  if (!taken) (originals?.[output.method] ?? console[output.method])(output.text);
+}
+
+/** Forward what handlers print in this thread (a worker's) to `post`, tagged by `current`. */
+export function forwardHandlerOutput(
+  current: () => Omit<HandlerOutput, "method" | "text"> | undefined,
+  post: (output: HandlerOutput) => void,
+): void {
+  for (const level of LEVELS) {
+    const original = console[level];
+    console[level] = function (this: Console, ...args: unknown[]): void {
+      const invocation = current();
+      if (invocation) post({ ...invocation, method: level, text: formatOutput(args) });
+      else original.apply(this, args);
+    };
+  }
 }
 
 /**

@@ -126,3 +126,34 @@ describe("diagnostics: the log says why (switchboard dev, real sockets, --json l
     expect(plain.join("\n")).not.toContain("s3cr3t");
   });
 });
+
+describe("diagnostics under --isolate: worker threads' console output is tagged too", () => {
+  let app: RunningApp;
+  const lines: Line[] = [];
+  beforeAll(async () => {
+    app = await startApp("diagnostics", { isolate: true });
+    attachLogger(app.gateway, {
+      mode: "json",
+      write: (l) => lines.push(JSON.parse(l) as Line),
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("an output line with the function and the connection, one JSON object", async () => {
+    const client = await TestClient.connect(`${app.url}/test?token=ok`);
+    client.send(JSON.stringify({ action: "talk" }));
+    await client.next();
+    const said = await eventually(async () =>
+      lines.find((l) => l.event === "output" && l.method === "log"),
+    );
+    expect(said).toMatchObject({
+      functionName: "diag-test-talk",
+      connectionId: expect.any(String),
+      text: "handler says hello { n: 1 }",
+      level: "info",
+    });
+    await client.close();
+  });
+});
