@@ -169,8 +169,9 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
   }
 
   /**
-   * Take an upgrade request (the server's `upgrade` event calls this after its `Host` check):
-   * path, authorizer, `$connect`, then 101 or the refusal. Settles once the handshake ended;
+   * Take an upgrade request (the server's `upgrade` event calls this after its `Host` check;
+   * a caller with a server of its own makes that check itself): path, authorizer, `$connect`,
+   * then 101 or the refusal. Settles once the handshake ended;
    * never rejects (a failure is an `error` event and a destroyed socket).
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

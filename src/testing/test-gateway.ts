@@ -4,6 +4,7 @@ import type { App } from "../app/model.js";
 import type { Connection } from "../gateway/connection.js";
 import { Gateway } from "../gateway/gateway.js";
 import type { ConnectReport, GatewayEventMap, InvokeReport } from "../gateway/gateway-events.js";
+import { chosenProtocol } from "../gateway/generation.js";
 import type { Invoker } from "../invoker/invoker.js";
 import type { ConnectionRecord, ConnectionStore } from "../runtime/connection-store.js";
 import {
@@ -100,6 +101,11 @@ export class TestConnection<Message = unknown> {
   /** How the connection ended (undefined while open). */
   get closed(): CloseRecord | undefined {
     return this.#socket.closed;
+  }
+
+  /** The subprotocol `$connect` chose (`Sec-WebSocket-Protocol` of the 101), if any. */
+  get protocol(): string | undefined {
+    return this.#socket.protocol;
   }
 
   /** `requestContext.authorizer` as the authorizer allowed the connection with. */
@@ -199,7 +205,9 @@ export class TestGateway<Row extends ConnectionRecord = ConnectionRecord, Messag
       shutdownTimeoutMs: 2000,
       completeUpgrade: (_wss, req, _socket, _head, done) => {
         const socket = this.#pending.get(req);
-        if (socket) done(socket);
+        if (!socket) return;
+        socket.protocol = chosenProtocol(req);
+        done(socket);
       },
     });
     this.gateway.on("invoke", (report) => this.invocations.push(report));

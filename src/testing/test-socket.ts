@@ -51,6 +51,8 @@ export class TestSocket extends EventEmitter implements WebSocketLike {
   readonly received: ReceivedMessage[] = [];
   /** Set once the connection is closed. */
   closed: CloseRecord | undefined;
+  /** The subprotocol `$connect` chose (the 101's `Sec-WebSocket-Protocol`), if any. */
+  protocol: string | undefined;
   #fragments: Array<string | Uint8Array> = [];
   #fragmentsBinary = false;
   #waiters: Array<() => void> = [];

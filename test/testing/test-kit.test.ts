@@ -195,6 +195,21 @@ describe("switchboard/testing: handlers given in code", () => {
     expect(await d.waitForClose(2000)).toMatchObject({ code: 1001, by: "gateway" });
   });
 
+  it("the subprotocol $connect chose is the connection's", async () => {
+    const t = await track(
+      testRoutes({
+        $connect: async (event: { headers: Record<string, string> }) => {
+          const offered = event.headers["Sec-WebSocket-Protocol"];
+          if (!offered) return { statusCode: 200 };
+          return { statusCode: 200, headers: { "Sec-WebSocket-Protocol": offered.split(",")[0] } };
+        },
+      }),
+    );
+    const c = await t.connect({ headers: { "Sec-WebSocket-Protocol": "chat.v2,chat.v1" } });
+    expect(c.protocol).toBe("chat.v2");
+    expect((await t.connect()).protocol).toBeUndefined();
+  });
+
   it("$connect returning a status refuses with it; Reject carries a body", async () => {
     const t = await track(
       testRoutes({
