@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "src/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     // Builds dist/ for the CLI suite when it is missing or older than src/.
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",

@@ -7,7 +7,9 @@ import type { AllowedHosts } from "./gateway/host-check.js";
 import type { ManagementAuth } from "./gateway/management-auth.js";
 import { observedRemote } from "./gateway/observed-remote.js";
 import { containHandlerFaults } from "./invoker/fault-containment.js";
+import { tagHandlerOutput } from "./invoker/handler-output.js";
 import type { Invoker } from "./invoker/invoker.js";
+import { showWarningsOnce } from "./invoker/warn-once.js";
 
 /** What to serve, and where. */
 export interface ServeOptions {
@@ -74,6 +76,8 @@ export interface Served {
  */
 export async function serve(options: ServeOptions): Promise<Served> {
   const { app } = options;
+  // Handlers' dependencies repeat their warnings from every copy they load (the AWS SDK's).
+  showWarningsOnce();
   const redisTable = options.redis ? await openRedisTable(app, options.redis) : undefined;
   try {
     const gateway = new Gateway({
@@ -114,6 +118,10 @@ export async function serve(options: ServeOptions): Promise<Served> {
           if (gateway.listenerCount("error") > 0) gateway.emit("error", { message, error });
         })
       : undefined;
+    // What handlers print goes to the log tagged with function and connection (an `output`
+    // event) when a logger listens, else to stdout as before: in-process inside invocation
+    // scopes (with containFaults), and what isolated workers forward.
+    const releaseOutput = tagHandlerOutput((output) => gateway.emit("output", output));
     return {
       gateway,
       redisTable,
@@ -122,6 +130,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       async close() {
         await gateway.close();
         releaseFaults?.();
+        releaseOutput();
         await redisTable?.close();
       },
     };

@@ -63,13 +63,33 @@ describe("switchboard routes", () => {
     expect(lines.slice(2).map((line) => line.split(/ +/))).toEqual([
       ["$connect", "examples/chat/src/connect.ts#handler", "one-way", "29s", "-"],
       ["$disconnect", "examples/chat/src/disconnect.ts#handler", "one-way", "29s", "-"],
-      ["send", "examples/chat/src/chat.ts#send", "one-way", "29s", "-"],
+      // The schema is given in code (websocketHandler({ body })): said so, not "-".
+      ["send", "examples/chat/src/chat.ts#send", "one-way", "29s", "websocketHandler"],
       ["whoami", "examples/chat/src/chat.ts#whoami", "two-way", "29s", "-"],
       ["$default", "examples/chat/src/chat.ts#fallback", "one-way", "29s", "-"],
     ]);
     // Columns line up.
     const column = (lines[1] ?? "").indexOf("HANDLER");
     for (const line of lines.slice(2)) expect(line.slice(column)).toMatch(/^examples\//);
+  });
+
+  it("names the authorizer once, and schemas given in code", async () => {
+    const result = await run(["routes", "test/fixtures/diagnostics"]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(
+      lines
+        .find((l) => l.startsWith("typed"))
+        ?.split(/ +/)
+        .at(-1),
+    ).toBe("websocketHandler");
+    expect(lines.at(-1)).toBe(
+      "authorizer: test/fixtures/diagnostics/handlers.ts#authorize on $connect, identity route.request.querystring.token",
+    );
+    const named = await run(["routes", "test/fixtures/authorizer"]);
+    expect(named.stdout).toMatch(
+      /^authorizer \(tokenAuthorizer\): test\/fixtures\/authorizer\/handlers\.mjs#authorize on/m,
+    );
   });
 
   it("prints the route table of a config file named directly", async () => {
@@ -173,12 +193,15 @@ describe("switchboard dev examples/chat --port 0 --json", () => {
       expect(events).toContain(event);
     for (const entry of entries) {
       expect(entry.time).toMatch(/^\d{4}-\d{2}-\d{2}T.+Z$/);
-      // "error" exactly for failures: error events and invocations that did not end "ok".
+      // "error" exactly for failures: error events and invocations that did not end "ok";
+      // "warn" for answers to a client (a body that failed its schema, an authorizer's deny).
+      const answered =
+        entry.event === "invoke" && (entry.outcome === "bad-request" || entry.outcome === "denied");
       const failure =
         entry.event === "error" || (entry.event === "invoke" && entry.outcome !== "ok");
       expect({ event: entry.event, level: entry.level }).toEqual({
         event: entry.event,
-        level: failure ? "error" : "info",
+        level: answered ? "warn" : failure ? "error" : "info",
       });
     }
     const connects = entries.filter((e) => e.event === "connect");

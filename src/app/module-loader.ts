@@ -141,6 +141,9 @@ export class ModuleLoader {
 
   constructor(options: { cacheDir: string }) {
     this.#cacheDir = options.cacheDir;
+    // Stacks of built handlers name their sources (`src/chat.ts:12`), not the bundle in the
+    // cache (the bundles carry inline source maps; Node reads them as a module compiles).
+    process.setSourceMapsEnabled(true);
   }
 
   /**

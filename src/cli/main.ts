@@ -4,7 +4,9 @@ import type { App } from "../app/model.js";
 import { redactRedisUrl } from "../cluster/redis-table.js";
 import { DevServer } from "../dev/dev-server.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
+import { escapeField } from "../gateway/log-escape.js";
 import { registerBuildCommand } from "./build.js";
+import { routesWithCodeSchemas } from "./code-schemas.js";
 import { printError } from "./command-failure.js";
 import { registerConnectCommand } from "./connect.js";
 import { registerDeployCommand } from "./deploy.js";
@@ -19,20 +21,30 @@ import {
 } from "./option-values.js";
 import { printSeedReport } from "./print-seed.js";
 import { printWarnings } from "./print-warnings.js";
+import { reloadSummary } from "./reload-summary.js";
 import { registerStartCommand } from "./start.js";
 import { loadOnce, validateCommand } from "./validate.js";
 
 const VERSION = "0.1.0";
 
-/** The route table as `switchboard routes` prints it. */
-export function formatRoutes(app: App): string {
+/**
+ * The route table as `switchboard routes` prints it. `codeSchemas`: keys of the routes whose
+ * handler carries its body schema (`websocketHandler({ body })`), shown as `websocketHandler`.
+ */
+export function formatRoutes(app: App, codeSchemas: ReadonlySet<string> = new Set()): string {
   const rel = (file: string) => path.relative(process.cwd(), file) || file;
   const rows = app.routes.map((r) => [
     r.key,
     `${rel(r.target.file)}#${r.target.export}${r.target.method ? `.${r.target.method}` : ""}`,
     r.routeResponse ? "two-way" : "one-way",
     `${r.timeoutMs / 1000}s`,
-    r.body ? (r.body.kind === "ref" ? `${rel(r.body.file)}#${r.body.export}` : "schema") : "-",
+    r.body
+      ? r.body.kind === "ref"
+        ? `${rel(r.body.file)}#${r.body.export}`
+        : "schema"
+      : codeSchemas.has(r.key)
+        ? "websocketHandler"
+        : "-",
   ]);
   const header = ["ROUTE", "HANDLER", "RESPONSE", "TIMEOUT", "BODY"];
   const widths = header.map((h, i) =>
@@ -48,9 +60,13 @@ export function formatRoutes(app: App): string {
     format(header),
     ...rows.map(format),
   ];
-  if (app.authorizer) {
+  const auth = app.authorizer;
+  if (auth) {
+    // Named only when the source gave it a name of its own (not the default "authorizer").
+    const named = auth.name !== "authorizer" ? ` (${auth.name})` : "";
+    const identity = auth.identitySource.length > 0 ? auth.identitySource.join(", ") : "none";
     lines.push(
-      `authorizer ${app.authorizer.name}: ${rel(app.authorizer.target.file)}#${app.authorizer.target.export} on $connect, identity ${app.authorizer.identitySource.join(", ")}`,
+      `authorizer${named}: ${rel(auth.target.file)}#${auth.target.export} on $connect, identity ${identity}`,
     );
   }
   return lines.join("\n");
@@ -105,6 +121,10 @@ export function createProgram(): Command {
     )
     .addOption(new Option("--quiet", "log errors only").conflicts("json"))
     .option("--json", "log one JSON object per line")
+    .option(
+      "--log-payloads",
+      "log what clients send and receive (first 1024 characters, escaped; payloads carry user data)",
+    )
     .action(async (target: string, opts) => {
       const mode: LogMode = opts.quiet ? "quiet" : opts.json ? "json" : "pretty";
       const shutdownSeconds = Number(opts.shutdownTimeout);
@@ -163,7 +183,7 @@ export function createProgram(): Command {
         process.exitCode = 1;
         return;
       }
-      attachLogger(server.gateway, { mode });
+      attachLogger(server.gateway, { mode, payloads: opts.logPayloads === true });
       const app = server.app;
       printWarnings(app, mode === "json");
       const http = server.url.replace(/^ws/, "http");
@@ -190,7 +210,11 @@ export function createProgram(): Command {
           `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "listening", app: app.name, stage: app.stage, url: server.url, management, ...(page ? { page } : {}), ...(inspector ? { inspector } : {}), ...(tables ? { tables } : {}), routes: app.routes.map((r) => r.key), invoker, ...(note ? { note } : {}) })}\n`,
         );
       } else {
-        if (mode === "pretty") process.stdout.write(`${formatRoutes(app)}\n\n`);
+        if (mode === "pretty") {
+          process.stdout.write(
+            `${formatRoutes(app, await routesWithCodeSchemas(app, server.invoker))}\n\n`,
+          );
+        }
         process.stdout.write(
           [
             `switchboard dev: ${app.name} listening on ${server.url} and ${server.url}/${app.stage}`,
@@ -224,11 +248,12 @@ export function createProgram(): Command {
           printWarnings(report.app, mode === "json");
           if (mode === "json") {
             process.stdout.write(
-              `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "reload", ok: true, durationMs: Math.round(report.durationMs) })}\n`,
+              `${JSON.stringify({ time: new Date().toISOString(), level: "info", event: "reload", ok: true, durationMs: Math.round(report.durationMs), changed: report.changed.map((f) => path.relative(process.cwd(), f) || f), routes: report.routes })}\n`,
             );
           } else if (mode === "pretty") {
+            const what = reloadSummary(report.changed, report.routes);
             process.stdout.write(
-              `reloaded ${report.app.name} in ${Math.round(report.durationMs)}ms\n`,
+              `reloaded ${report.app.name} in ${Math.round(report.durationMs)}ms${what ? `: ${escapeField(what)}` : ""}\n`,
             );
           }
         } else {
@@ -267,7 +292,7 @@ export function createProgram(): Command {
         const app = await loadOnce(target, opts.stage);
         printWarnings(app);
         process.stdout.write(
-          `${opts.json ? JSON.stringify(app, (_k, v) => (v && typeof v === "object" && "~standard" in v ? "[schema]" : v), 2) : formatRoutes(app)}\n`,
+          `${opts.json ? JSON.stringify(app, (_k, v) => (v && typeof v === "object" && "~standard" in v ? "[schema]" : v), 2) : formatRoutes(app, await routesWithCodeSchemas(app))}\n`,
         );
       } catch (error) {
         printError(error);

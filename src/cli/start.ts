@@ -115,6 +115,10 @@ export function registerStartCommand(program: Command): void {
       new Option("--pretty", "human-readable log lines instead of JSON").conflicts("quiet"),
     )
     .option("--quiet", "log errors only")
+    .option(
+      "--log-payloads",
+      "log what clients send and receive (first 1024 characters, escaped; payloads carry user data)",
+    )
     .action(async (target: string, opts) => {
       const mode: LogMode = opts.quiet ? "quiet" : opts.pretty ? "pretty" : "json";
       process.setSourceMapsEnabled(true);
@@ -155,7 +159,11 @@ export function registerStartCommand(program: Command): void {
                 .join(" ")}\n`,
         );
       };
-      attachLogger(server.gateway, { mode, fields: { node } });
+      attachLogger(server.gateway, {
+        mode,
+        fields: { node },
+        payloads: opts.logPayloads === true,
+      });
       const app = server.app;
       const { url } = server.served.address;
       const auth = server.managementAuth;

@@ -96,7 +96,15 @@ export interface DevServerOptions {
 }
 
 export type ReloadReport =
-  | { ok: true; app: App; durationMs: number }
+  | {
+      ok: true;
+      app: App;
+      durationMs: number;
+      /** What changed: the files the watcher saw change (absolute), empty for a `reload()` call. */
+      changed: string[];
+      /** Route keys the new version added and removed. */
+      routes: { added: string[]; removed: string[] };
+    }
   | { ok: false; error: unknown };
 
 interface DevServerEvents {
@@ -183,6 +191,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
   #watcher: FSWatcher | undefined;
   #loader: ModuleLoader;
   #reloading: Promise<ReloadReport> | undefined;
+  /** Files changed since the last reload started (reported with it). */
+  readonly #changed = new Set<string>();
   #again = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -445,6 +455,11 @@ export class DevServer extends EventEmitter<DevServerEvents> {
     return this.gateway.app;
   }
 
+  /** The invoker now running the app's functions (replaced on reload). */
+  get invoker(): Invoker {
+    return this.#invoker;
+  }
+
   /**
    * Rebuild and revalidate everything, then swap the app in. Concurrent calls share one reload
    * (plus one more if files changed while it ran).
@@ -466,6 +481,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
 
   async #reload(): Promise<ReloadReport> {
     const started = performance.now();
+    const changed = [...this.#changed];
+    this.#changed.clear();
     // A fresh loader: the running generation keeps its modules until the swap.
     const cacheDir = DevServer.#cacheDir(this.options.target);
     const loader = new ModuleLoader({ cacheDir });
@@ -482,6 +499,8 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       this.#surround(app);
       if (!this.options.isolate) this.#applyEnvironment(app);
       const invoker = DevServer.#createInvoker(this.options, loader, cacheDir, this.#surroundings);
+      const before = new Set(this.gateway.app.routes.map((r) => r.key));
+      const after = new Set(app.routes.map((r) => r.key));
       this.gateway.setApp(app, invoker);
       const previous = this.#invoker;
       // Invocations already running finish on the old code; release its workers afterwards.
@@ -489,7 +508,16 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       this.#invoker = invoker;
       this.#loader = loader;
       this.#rewatch(app);
-      report = { ok: true, app, durationMs: performance.now() - started };
+      report = {
+        ok: true,
+        app,
+        durationMs: performance.now() - started,
+        changed,
+        routes: {
+          added: [...after].filter((key) => !before.has(key)),
+          removed: [...before].filter((key) => !after.has(key)),
+        },
+      };
       this.#inspector?.appChanged();
     } catch (error) {
       // Keep watching what the failed attempt read, so fixing it triggers the next reload.
@@ -509,7 +537,9 @@ export class DevServer extends EventEmitter<DevServerEvents> {
       ignoreInitial: true,
       awaitWriteFinish: false,
     });
-    const schedule = () => {
+    const schedule = (file: string) => {
+      // Bounded by the watched files: what the next reload report names.
+      this.#changed.add(path.resolve(file));
       clearTimeout(this.#timer);
       this.#timer = setTimeout(() => void this.reload(), 25);
     };

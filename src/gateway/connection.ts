@@ -1,6 +1,30 @@
-import type { Duplex } from "node:stream";
-import type { WebSocket } from "ws";
 import type { ConnectionFacts } from "./events.js";
+
+/**
+ * What the gateway uses of a WebSocket: `ws`'s `WebSocket` is one; the test kit's recorder
+ * (`switchboard/testing`) is another, so the real dispatch path runs without a socket. An
+ * interface, not a wrapper: the per-message path calls `ws` directly, as before.
+ */
+export interface WebSocketLike {
+  /** 1 while open, 3 once closed (the `ws` constants). */
+  readonly readyState: number;
+  readonly CLOSED: number;
+  /** Bytes queued for the client and not yet written. */
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array, options: { binary: boolean; fin: boolean }): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  on(event: "message", listener: (data: Buffer, isBinary: boolean) => void): this;
+  on(event: "error", listener: (error: Error) => void): this;
+  on(event: "close", listener: (code: number, reason: Buffer) => void): this;
+  once(event: "close", listener: () => void): this;
+}
+
+/** What the gateway uses of the byte stream under a WebSocket: write coalescing. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
 
 const uncork = (conn: Connection) => {
   conn.corked = false;
@@ -10,9 +34,9 @@ const uncork = (conn: Connection) => {
 /** One open WebSocket connection as the gateway tracks it. */
 export class Connection {
   readonly facts: ConnectionFacts;
-  readonly ws: WebSocket;
+  readonly ws: WebSocketLike;
   /** The TCP socket under `ws` (for write coalescing). */
-  readonly socket: Duplex;
+  readonly socket: Corkable;
   /** Whether writes are being held until the end of this tick (see `send`). */
   corked = false;
   /** Epoch ms of the last data frame in or out (GetConnection's lastActiveAt). */
@@ -31,7 +55,7 @@ export class Connection {
   /** Waiting messages dropped because the connection ended first. */
   dropped = 0;
 
-  constructor(facts: ConnectionFacts, ws: WebSocket, socket: Duplex) {
+  constructor(facts: ConnectionFacts, ws: WebSocketLike, socket: Corkable) {
     this.facts = facts;
     this.ws = ws;
     this.socket = socket;

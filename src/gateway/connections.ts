@@ -164,6 +164,7 @@ export class Connections implements Management {
         connectionId,
         bytes: typeof data === "string" ? Buffer.byteLength(data) : data.byteLength,
         via,
+        data,
       });
     }
     if (this.#events.listenerCount("frame") > 0) this.#reportFrame(connectionId, data, via);

@@ -11,6 +11,7 @@ import { FRAME_TEXT_CHARS } from "./gateway-events.js";
 import { type Generation, specOf } from "./generation.js";
 import { invokeAndReport } from "./invocation.js";
 import { routeResponseBody } from "./route-response.js";
+import { describeIssues } from "./schema-issues.js";
 
 /** A data frame arrived: select its route now, run it behind the connection's earlier work. */
 export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isBinary: boolean) {
@@ -55,6 +56,7 @@ export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isB
       connectionId: conn.id,
       routeKey: route?.key,
       bytes: data.length,
+      text,
     });
   }
   const bytes = data.length;
@@ -123,6 +125,7 @@ async function dispatch(
         functionName: spec.functionName,
         outcome: "bad-request",
         durationMs: 0,
+        issues: describeIssues(checked.issues),
       });
       return;
     }

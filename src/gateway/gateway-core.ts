@@ -1,7 +1,10 @@
 import type { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionStore } from "../runtime/connection-store.js";
 import type { GatewayBounds } from "./bounds.js";
+import type { WebSocketLike } from "./connection.js";
 import type { Connections } from "./connections.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import type { Generation } from "./generation.js";
@@ -34,7 +37,26 @@ export interface GatewayCore {
   readonly bounds: GatewayBounds;
   /** Tails of closed connections whose queued work (`$disconnect` included) still runs. */
   readonly settling: Set<Promise<void>>;
+  /** Turns an accepted handshake into a WebSocket (see {@link CompleteUpgrade}). */
+  readonly completeUpgrade: CompleteUpgrade;
 }
+
+/**
+ * The last step of an accepted handshake: answer 101 and hand over the WebSocket. `ws` by
+ * default (`gen.wss.handleUpgrade`); the test kit gives its recorder instead. Calls `done`
+ * synchronously, or never when it refused the handshake itself.
+ */
+export type CompleteUpgrade = (
+  wss: Generation["wss"],
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  done: (ws: WebSocketLike) => void,
+) => void;
+
+/** The default {@link CompleteUpgrade}: `ws` writes the 101 and frames the socket. */
+export const upgradeWithWs: CompleteUpgrade = (wss, req, socket, head, done) =>
+  wss.handleUpgrade(req, socket, head, done);
 
 /** The bindings a handler gets: the management API, the table, and the parsed body if any. */
 export function bindingsFor(core: GatewayCore, body?: { value: unknown }): RuntimeBindings {

@@ -1,3 +1,5 @@
+import type { HandlerOutput } from "../invoker/handler-output.js";
+
 /**
  * What the gateway reports. Logs, metrics and the dashboard subscribe; the gateway itself never
  * formats output.
@@ -5,13 +7,21 @@
 export interface GatewayEventMap {
   /** A handshake finished: accepted (101) or refused with an HTTP status. */
   connect: [ConnectReport];
-  /** A data frame arrived and a route was selected (or none). */
-  message: [{ connectionId: string; routeKey: string | undefined; bytes: number }];
+  /**
+   * A data frame arrived and a route was selected (or none). `text` is the message itself (a
+   * reference, no copy: logged only with `--log-payloads`).
+   */
+  message: [{ connectionId: string; routeKey: string | undefined; bytes: number; text: string }];
   /** A function ran. */
   invoke: [InvokeReport];
-  /** Data went out to a client. */
+  /** Data went out to a client (`data` by reference: logged only with `--log-payloads`). */
   send: [
-    { connectionId: string; bytes: number; via: "management" | "route-response" | "error-frame" },
+    {
+      connectionId: string;
+      bytes: number;
+      via: "management" | "route-response" | "error-frame";
+      data: string | Uint8Array;
+    },
   ];
   /** A connection closed; `$disconnect` is invoked after this. */
   disconnect: [
@@ -42,12 +52,15 @@ export interface GatewayEventMap {
   invocation: [InvocationReport];
   /** A connection was accepted: what its handshake carried. Only while someone listens. */
   opened: [OpenedReport];
+  /** A handler printed with `console` (in-process, while faults are contained): tagged. */
+  output: [HandlerOutput];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }
 
 export interface ConnectReport {
-  connectionId: string;
+  /** Absent when the handshake was refused before it got one (wrong path, draining). */
+  connectionId?: string;
   status: number;
   durationMs: number;
   sourceIp: string;
@@ -59,10 +72,19 @@ export interface InvokeReport {
   connectionId: string;
   routeKey: string;
   functionName: string;
-  outcome: "ok" | "error" | "timeout" | "bad-request";
+  /**
+   * `denied`: the authorizer refused (`throw new Error("Unauthorized")`), an answer and not a
+   * fault; `bad-request`: the body failed the route's schema (the function did not run).
+   */
+  outcome: "ok" | "error" | "timeout" | "bad-request" | "denied";
   statusCode?: number;
   durationMs: number;
   error?: unknown;
+  /**
+   * Why a body failed its schema (`bad-request`): each issue as `path: message`. For the log
+   * only; the client gets API Gateway's fixed `Bad request body` frame.
+   */
+  issues?: string[];
 }
 
 export interface ForwardReport {

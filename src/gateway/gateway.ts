@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { App } from "../app/model.js";
 import type { RemoteConnections } from "../cluster/remote-connections.js";
 import type { InvokeOutcome, Invoker } from "../invoker/invoker.js";
@@ -10,8 +11,8 @@ import { waitUntil } from "./bounded-wait.js";
 import { DEFAULT_BOUNDS, type GatewayBounds } from "./bounds.js";
 import { Connections } from "./connections.js";
 import { onMessage } from "./dispatch.js";
-import type { GatewayCore } from "./gateway-core.js";
-import { reportError } from "./gateway-core.js";
+import type { CompleteUpgrade, GatewayCore } from "./gateway-core.js";
+import { reportError, upgradeWithWs } from "./gateway-core.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import { compileGeneration, type Generation } from "./generation.js";
 import { isWebSocketPath, upgrade } from "./handshake.js";
@@ -67,6 +68,12 @@ export interface GatewayOptions {
    * equivalent (a deployed API does not stop); the bound keeps a restart prompt.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * The last step of an accepted handshake (default: `ws` answers 101 on the socket). The test
+   * kit (`switchboard/testing`) hands over its recorder here.
+   * @internal
+   */
+  completeUpgrade?: CompleteUpgrade;
 }
 
 /**
@@ -142,6 +149,7 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       edge: options.edge ?? "aws",
       ...(options.domainName ? { domainName: options.domainName } : {}),
       bounds,
+      completeUpgrade: options.completeUpgrade ?? upgradeWithWs,
     };
     const hosts = new HostCheck(options.allowedHosts, () => {
       const address = this.server.address();
@@ -156,13 +164,23 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
     this.server.on("upgrade", (req, socket, head) => {
       socket.on("error", () => undefined);
       if (hosts.refuseUpgrade(req, socket)) return;
-      upgrade(this.#core, req, socket, head).catch((error: unknown) => {
-        socket.destroy();
-        reportError(this.#core, { message: `upgrade failed: ${String(error)}`, error });
-      });
+      void this.handleUpgrade(req, socket, head);
     });
     // Errors on the I/O path are reported, never thrown past here.
     this.server.on("clientError", (_error, socket) => socket.destroy());
+  }
+
+  /**
+   * Take an upgrade request (the server's `upgrade` event calls this after its `Host` check;
+   * a caller with a server of its own makes that check itself): path, authorizer, `$connect`,
+   * then 101 or the refusal. Settles once the handshake ended;
+   * never rejects (a failure is an `error` event and a destroyed socket).
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    return upgrade(this.#core, req, socket, head).catch((error: unknown) => {
+      socket.destroy();
+      reportError(this.#core, { message: `upgrade failed: ${String(error)}`, error });
+    });
   }
 
   /** The app now being served. */

@@ -32,6 +32,11 @@ export function chooseProtocol(req: IncomingMessage, protocol: string): void {
   (req as SubprotocolChoice)[CHOSEN_PROTOCOL] = protocol;
 }
 
+/** The subprotocol `$connect` chose for this request, if any (what the 101 echoes). */
+export function chosenProtocol(req: IncomingMessage): string | undefined {
+  return (req as SubprotocolChoice)[CHOSEN_PROTOCOL];
+}
+
 /**
  * Compile an app version. The `WebSocketServer` (it only holds the message size limit) is
  * kept from the previous generation when that limit did not change.

@@ -91,18 +91,32 @@ export async function upgrade(
   const url = req.url ?? "/";
   const queryAt = url.indexOf("?");
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  const started = performance.now();
+  const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+  const refuseEarly = (answer: HttpAnswer, reason: string) => {
+    writeAnswer(socket, answer);
+    core.events.emit("connect", {
+      status: answer.status,
+      durationMs: performance.now() - started,
+      sourceIp,
+      reason,
+    });
+  };
   if (core.closing) {
     // Draining (shutdown): a load balancer retries elsewhere on 503.
-    writeAnswer(socket, httpError("SB_ERR_DRAINING"));
+    refuseEarly(httpError("SB_ERR_DRAINING"), "draining: the gateway is shutting down");
     return;
   }
   if (!isWebSocketPath(path, app.stage)) {
-    writeAnswer(socket, httpError("SB_ERR_FORBIDDEN"));
+    // The path is the client's: cut to a bounded length (the log escapes it).
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    refuseEarly(
+      httpError("SB_ERR_FORBIDDEN"),
+      `path ${JSON.stringify(shown)} is not the WebSocket URL (/ or /${app.stage})`,
+    );
     return;
   }
-  const started = performance.now();
   const now = Date.now();
-  const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
   const userAgent = req.headers["user-agent"];
   const apiId = apiIdFor(app.name);
   const facts: ConnectionFacts = {
@@ -172,7 +186,7 @@ export async function upgrade(
 
   if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);
   let accepted = false;
-  gen.wss.handleUpgrade(req, socket, head, (ws) => {
+  core.completeUpgrade(gen.wss, req, socket, head, (ws) => {
     accepted = true;
     core.connections.end(facts.connectionId);
     accept(core, ws, facts, socket, app.limits);
@@ -219,6 +233,7 @@ async function authorize(
     bindings: bindingsFor(core),
     connectionId: facts.connectionId,
     routeKey: "$connect (authorizer)",
+    isDenial: isUnauthorized,
   });
   if (outcome.kind === "error" && isUnauthorized(outcome.error)) {
     return { refuse: httpError("SB_ERR_UNAUTHORIZED"), reason: "authorizer: Unauthorized" };

@@ -12,6 +12,8 @@ export interface Invocation {
   connectionId: string;
   /** As the `invoke` report names it (`$connect (authorizer)` for the authorizer). */
   routeKey: string;
+  /** An error that is an answer, not a fault (the authorizer's `Unauthorized`): reported `denied`. */
+  isDenial?: (error: unknown) => boolean;
 }
 
 /** Invoke a function on a generation's invoker, then report the outcome (`invoke` event). */
@@ -39,14 +41,15 @@ export async function invokeAndReport(
   }
   if (events.listenerCount("invoke") === 0 && outcome.kind === "ok") return outcome;
   const statusCode = outcome.kind === "ok" ? resultStatus(outcome.result) : undefined;
+  const denied = outcome.kind === "error" && call.isDenial?.(outcome.error) === true;
   events.emit("invoke", {
     connectionId: call.connectionId,
     routeKey: call.routeKey,
     functionName: call.spec.functionName,
-    outcome: outcome.kind,
+    outcome: denied ? "denied" : outcome.kind,
     durationMs: outcome.durationMs,
     ...(statusCode !== undefined ? { statusCode } : {}),
-    ...(outcome.kind === "error" ? { error: outcome.error } : {}),
+    ...(outcome.kind === "error" && !denied ? { error: outcome.error } : {}),
   });
   return outcome;
 }

@@ -1,7 +1,9 @@
+import { isUtf8 } from "node:buffer";
 import { formatWithOptions } from "node:util";
 import type { Gateway } from "./gateway.js";
 import type { GatewayEventMap } from "./gateway-events.js";
 import { escapeField as e, escapeBlock } from "./log-escape.js";
+import { trimStack } from "./stack-trim.js";
 
 export type LogMode = "pretty" | "json" | "quiet";
 
@@ -15,6 +17,27 @@ export interface LogOptions {
   color?: boolean;
   /** Fields every JSON line carries (e.g. `{ node }` for a cluster node). */
   fields?: Record<string, unknown>;
+  /**
+   * Log what clients send and receive (`--log-payloads`): each message's first
+   * {@link MAX_PAYLOAD_CHARS} characters, escaped. Off by default: payloads carry user data.
+   */
+  payloads?: boolean;
+}
+
+/** Characters of a payload a line shows (`--log-payloads`); the rest is counted, not shown. */
+export const MAX_PAYLOAD_CHARS = 1024;
+
+/** A payload as a log field: text (bytes as UTF-8 when they are, else base64), cut to the bound. */
+function payloadText(data: string | Uint8Array): string {
+  let text: string;
+  if (typeof data === "string") text = data;
+  else {
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    text = isUtf8(bytes) ? bytes.toString("utf8") : `base64:${bytes.toString("base64")}`;
+  }
+  return text.length > MAX_PAYLOAD_CHARS
+    ? `${text.slice(0, MAX_PAYLOAD_CHARS)}… (${text.length - MAX_PAYLOAD_CHARS} more)`
+    : text;
 }
 
 /** Durations in JSON lines: milliseconds to 0.1 ms (timer resolution says no more). */
@@ -32,7 +55,9 @@ function roundDurations(fields: Record<string, unknown>): Record<string, unknown
 const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)}ms`;
 
 function errorText(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  if (error instanceof Error) {
+    return error.stack ? trimStack(error.stack) : `${error.name}: ${error.message}`;
+  }
   return formatWithOptions({ colors: false }, "%o", error);
 }
 
@@ -86,31 +111,57 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
     line(
       "connect",
       { ...r },
-      `${e(r.connectionId)} ${paint(ok ? 32 : 31, String(r.status))} ${ms(r.durationMs)} ${e(r.sourceIp)}${r.reason ? ` (${e(r.reason)})` : ""}`,
+      `${e(r.connectionId ?? "-")} ${paint(ok ? 32 : 31, String(r.status))} ${ms(r.durationMs)} ${e(r.sourceIp)}${r.reason ? ` (${e(r.reason)})` : ""}`,
     );
   });
   on("message", (r) => {
+    const { text, ...fields } = r;
+    const payload = options.payloads ? payloadText(text) : undefined;
     line(
       "message",
-      { ...r },
-      `${e(r.connectionId)} ${r.routeKey !== undefined ? e(r.routeKey) : paint(33, "(no route)")} ${r.bytes}B`,
+      payload !== undefined ? { ...fields, payload } : fields,
+      `${e(r.connectionId)} ${r.routeKey !== undefined ? e(r.routeKey) : paint(33, "(no route)")} ${r.bytes}B${
+        payload !== undefined ? ` ${e(payload)}` : ""
+      }`,
     );
   });
   on("invoke", (r) => {
     const failed = r.outcome !== "ok";
     if (!failed && options.mode === "quiet") return;
+    // A denial and a rejected body are answers to a client, not faults: warnings, no stack.
+    const answered = r.outcome === "denied" || r.outcome === "bad-request";
     const { error, ...fields } = r;
+    const detail =
+      error !== undefined
+        ? `\n  ${paint(31, escapeBlock(errorText(error)))}`
+        : r.issues
+          ? `\n  ${paint(33, escapeBlock(r.issues.join("\n")))}`
+          : "";
     line(
       "invoke",
       { ...fields, ...(error !== undefined ? { error: errorText(error) } : {}) },
-      `${e(r.connectionId)} ${e(r.routeKey)} → ${e(r.functionName)} ${paint(failed ? 31 : 32, r.outcome)}${
+      `${e(r.connectionId)} ${e(r.routeKey)} → ${e(r.functionName)} ${paint(failed ? (answered ? 33 : 31) : 32, r.outcome)}${
         r.statusCode !== undefined ? ` ${r.statusCode}` : ""
-      } ${ms(r.durationMs)}${error !== undefined ? `\n  ${paint(31, escapeBlock(errorText(error)))}` : ""}`,
-      failed ? "error" : "info",
+      } ${ms(r.durationMs)}${detail}`,
+      failed ? (answered ? "warn" : "error") : "info",
     );
   });
   on("send", (r) => {
-    line("send", { ...r }, `${e(r.connectionId)} ${r.bytes}B via ${r.via}`);
+    const { data, ...fields } = r;
+    const payload = options.payloads ? payloadText(data) : undefined;
+    line(
+      "send",
+      payload !== undefined ? { ...fields, payload } : fields,
+      `${e(r.connectionId)} ${r.bytes}B via ${r.via}${payload !== undefined ? ` ${e(payload)}` : ""}`,
+    );
+  });
+  on("output", (r) => {
+    line(
+      "output",
+      { ...r },
+      `${e(r.connectionId ?? "-")} ${e(r.functionName)} ${escapeBlock(r.text)}`,
+      r.method === "error" ? "error" : r.method === "warn" ? "warn" : "info",
+    );
   });
   on("management", (r) => {
     line("manage", { ...r }, `${e(r.method)} @connections/${e(r.connectionId)} ${r.status}`);

@@ -1,9 +1,8 @@
 import type { Duplex } from "node:stream";
-import type { WebSocket } from "ws";
 import type { Limits } from "../app/model.js";
 import { DISCONNECT } from "../app/model.js";
 import { CLOSES } from "../wire.js";
-import { Connection } from "./connection.js";
+import { Connection, type WebSocketLike } from "./connection.js";
 import { onMessage } from "./dispatch.js";
 import { buildDisconnectEvent, type ConnectionFacts } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
@@ -17,7 +16,7 @@ import { invokeAndReport } from "./invocation.js";
  */
 export function accept(
   core: GatewayCore,
-  ws: WebSocket,
+  ws: WebSocketLike,
   facts: ConnectionFacts,
   socket: Duplex,
   limits: Limits,
@@ -46,7 +45,7 @@ export function accept(
     conn.timer = setTimeout(check, Math.min(idleDeadline, endOfLife) - now);
   };
   conn.timer = setTimeout(check, Math.min(limits.idleTimeoutMs, limits.maxConnectionMs));
-  ws.on("message", (data, isBinary) => onMessage(core, conn, data as Buffer, isBinary));
+  ws.on("message", (data, isBinary) => onMessage(core, conn, data, isBinary));
   ws.on("error", (error) => {
     // ws closes the socket itself (e.g. 1009 for a message over maxPayload); record why.
     const code = (error as { code?: string }).code;

@@ -16,6 +16,8 @@ import { inspect } from "node:util";
 export interface InvocationScope {
   readonly functionName: string;
   readonly requestId: string;
+  /** The connection the invocation is for (tags its console output; see handler-output.ts). */
+  readonly connectionId?: string | undefined;
   /** Fail the invocation with `error`; returns false when it had already ended. */
   fail(error: Error): boolean;
 }
@@ -29,6 +31,11 @@ const scopes = new AsyncLocalStorage<InvocationScope>();
  */
 export function runInScope<T>(scope: InvocationScope, fn: () => T): T {
   return holders > 0 ? scopes.run(scope, fn) : fn();
+}
+
+/** The invocation the running code belongs to, if any (only while containment is installed). */
+export function currentScope(): InvocationScope | undefined {
+  return holders > 0 ? scopes.getStore() : undefined;
 }
 
 /** The error Lambda's Node.js runtime reports for an unhandled rejection. */

@@ -42,7 +42,7 @@ function setFunctionEnv(fn: FunctionSpec): void {
  * leaves behind fail its own invocation while `containHandlerFaults()` is in force.
  */
 export class InProcessInvoker implements Invoker {
-  readonly #loader: ModuleLoader;
+  readonly #loader: Pick<ModuleLoader, "load">;
   readonly #region: string;
   readonly #callables = new Map<string, Promise<Callable>>();
   /** Callables already invoked once, by target: the hot path skips a promise hop. */
@@ -54,8 +54,12 @@ export class InProcessInvoker implements Invoker {
    * @param options.timeoutGraceMs added to each function's timeout before this invoker gives up
    * on it, while the context still counts down from the timeout itself (the isolated worker uses
    * this: the gateway's timer must win the race).
+   * @param loader builds handler modules (the test kit's loader serves functions it was given).
    */
-  constructor(loader: ModuleLoader, options: { region?: string; timeoutGraceMs?: number } = {}) {
+  constructor(
+    loader: Pick<ModuleLoader, "load">,
+    options: { region?: string; timeoutGraceMs?: number } = {},
+  ) {
     this.#loader = loader;
     this.#region = options.region ?? "us-east-1";
     this.#graceMs = options.timeoutGraceMs ?? 0;
@@ -163,9 +167,12 @@ export class InProcessInvoker implements Invoker {
       );
       // What the handler leaves running (timers, promises, process.exit) fails this invocation
       // only: see fault-containment.ts.
+      const connectionId = (event as { requestContext?: { connectionId?: unknown } } | undefined)
+        ?.requestContext?.connectionId;
       const scope: InvocationScope = {
         functionName: fn.functionName,
         requestId,
+        connectionId: typeof connectionId === "string" ? connectionId : undefined,
         fail: (error) => {
           if (settled) return false;
           finish(error);

@@ -1,3 +1,4 @@
+import type { HandlerOutput } from "./handler-output.js";
 import type { FunctionSpec } from "./invoker.js";
 
 /** Messages between the gateway and an isolated function's worker thread. */
@@ -15,7 +16,9 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: "result"; id: number; outcome: SerializedOutcome }
-  | { type: "call"; callId: number; op: BindingOp; args: unknown[] };
+  | { type: "call"; callId: number; op: BindingOp; args: unknown[] }
+  /** The running handler printed with `console` (tagged in the gateway's log). */
+  | { type: "output"; output: HandlerOutput };
 
 export type BindingOp =
   | "send"

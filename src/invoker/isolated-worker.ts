@@ -5,6 +5,7 @@ import type { RuntimeBindings } from "../runtime/bindings.js";
 import type { ConnectionInfo } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
 import { unhandledRejectionError } from "./fault-containment.js";
+import { forwardHandlerOutput, type HandlerOutput } from "./handler-output.js";
 import { InProcessInvoker } from "./in-process.js";
 import { addInterceptions, type InterceptRule } from "./interception.js";
 import {
@@ -13,6 +14,7 @@ import {
   serializeError,
   type ToWorker,
 } from "./isolated-protocol.js";
+import { showWarningsOnce, silenceSdkVersionNotice } from "./warn-once.js";
 
 const port = parentPort;
 if (!port) throw new Error("isolated-worker must run in a worker thread");
@@ -26,6 +28,8 @@ const { cacheDir, region, interceptions } = workerData as {
 process.on("unhandledRejection", (reason) => {
   throw unhandledRejectionError(reason);
 });
+showWarningsOnce();
+silenceSdkVersionNotice();
 // Before any handler loads: the function's calls to its API's and DynamoDB's hosts go local.
 if (interceptions?.length) addInterceptions(interceptions);
 // The gateway's own timer decides timeouts (it terminates this worker); this one is a backstop.
@@ -33,6 +37,13 @@ const invoker = new InProcessInvoker(new ModuleLoader({ cacheDir }), {
   region,
   timeoutGraceMs: 1000,
 });
+// What the running handler prints goes to the gateway's log, tagged (one invocation at a time
+// per worker; output after it ended, from a timer left running, is printed as before).
+let running: Omit<HandlerOutput, "method" | "text"> | undefined;
+forwardHandlerOutput(
+  () => running,
+  (output) => port.postMessage({ type: "output", output } satisfies FromWorker),
+);
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextCall = 0;
 
@@ -84,9 +95,17 @@ port.on("message", (message: ToWorker) => {
     return;
   }
   const { id, spec, event, requestId, body } = message;
+  const connectionId = (event as { requestContext?: { connectionId?: unknown } } | undefined)
+    ?.requestContext?.connectionId;
+  running = {
+    functionName: spec.functionName,
+    requestId,
+    ...(typeof connectionId === "string" ? { connectionId } : {}),
+  };
   void invoker
     .invoke(spec, event, body ? { ...bindings, body } : bindings, requestId)
     .then((outcome) => {
+      running = undefined;
       const serialized =
         outcome.kind === "error" ? { ...outcome, error: serializeError(outcome.error) } : outcome;
       try {

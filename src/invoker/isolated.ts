@@ -9,6 +9,7 @@ import type { Route } from "../app/model.js";
 import type { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
 import { Reject } from "../runtime/reject.js";
+import { reportHandlerOutput } from "./handler-output.js";
 import { InProcessInvoker } from "./in-process.js";
 import type { InterceptRule } from "./interception.js";
 import type { FunctionSpec, InvokeOutcome, Invoker } from "./invoker.js";
@@ -312,6 +313,10 @@ export class IsolatedInvoker implements Invoker {
     const current = slot.current;
     if (message.type === "result") {
       if (current && current.id === message.id) current.done(message.outcome);
+      return;
+    }
+    if (message.type === "output") {
+      reportHandlerOutput(message.output);
       return;
     }
     const reply = (value: Promise<unknown>) =>

@@ -8,18 +8,35 @@ export interface ConnectionRecord {
 }
 
 /**
- * The connection table handlers keep (Jaypie's connection table, Nimbus's connection stores).
- * In memory under `switchboard dev`; Redis and DynamoDB implement the same interface.
+ * The fields an app keeps on its connection rows, declared once for every handler by
+ * augmenting this interface (empty by default: rows are {@link ConnectionRecord}s):
+ *
+ * ```ts
+ * declare module "switchboard/runtime" {
+ *   interface ConnectionRow { user: string; room: string }
+ * }
+ * ```
  */
-export interface ConnectionStore {
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by the app (declaration merging)
+export interface ConnectionRow {}
+
+/** The row type handlers see by default: a record with the app's declared {@link ConnectionRow} fields. */
+export type DeclaredRow = ConnectionRecord & ConnectionRow;
+
+/**
+ * The connection table handlers keep (Jaypie's connection table, Nimbus's connection stores).
+ * In memory under `switchboard dev`; Redis and DynamoDB implement the same interface. `Row`
+ * types the rows (the stores keep whatever is put; the type is the handler's promise).
+ */
+export interface ConnectionStore<Row extends ConnectionRecord = ConnectionRecord> {
   /** Insert or replace; sets `expiresAt` from the table's TTL when the record has none. */
-  put(record: ConnectionRecord): Promise<void>;
-  get(connectionId: string): Promise<ConnectionRecord | undefined>;
+  put(record: Row): Promise<void>;
+  get(connectionId: string): Promise<Row | undefined>;
   delete(connectionId: string): Promise<void>;
   /** Records whose indexed `field` equals `value`. The field must be declared in `connections.indexes`. */
-  query(field: string, value: unknown): Promise<ConnectionRecord[]>;
+  query<F extends keyof Row & string>(field: F, value: Row[F]): Promise<Row[]>;
   /** Every live record (a scan: fine locally, costly on DynamoDB). */
-  list(): Promise<ConnectionRecord[]>;
+  list(): Promise<Row[]>;
 }
 
 export interface ConnectionStoreOptions {

@@ -2,8 +2,10 @@ export type { RuntimeBindings } from "./bindings.js";
 export { attachRuntimeBindings, getRuntimeBindings } from "./bindings.js";
 export type {
   ConnectionRecord,
+  ConnectionRow,
   ConnectionStore,
   ConnectionStoreOptions,
+  DeclaredRow,
 } from "./connection-store.js";
 export { MemoryConnectionStore, NotAnIndexError } from "./connection-store.js";
 export type { DynamoDbConnectionStoreOptions } from "./connection-store-dynamodb.js";

@@ -1,7 +1,12 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { badRequestBodyFrame } from "../wire.js";
 import { BODY_SCHEMA, getRuntimeBindings, type RuntimeBindings } from "./bindings.js";
-import { type ConnectionStore, MemoryConnectionStore } from "./connection-store.js";
+import {
+  type ConnectionRecord,
+  type ConnectionStore,
+  type DeclaredRow,
+  MemoryConnectionStore,
+} from "./connection-store.js";
 import { DynamoDbConnectionStore } from "./connection-store-dynamodb.js";
 import type {
   LambdaContext,
@@ -26,8 +31,11 @@ export interface BroadcastResult {
   failed: Array<{ connectionId: string; error: unknown }>;
 }
 
-/** The context the typed API hands to a handler. */
-export interface WebSocketContext<Body = unknown> {
+/**
+ * The context the typed API hands to a handler. `Row` types the connection table's rows: the
+ * app's declared {@link ConnectionRow} by default, or a type given to `websocketHandler`.
+ */
+export interface WebSocketContext<Body = unknown, Row extends ConnectionRecord = DeclaredRow> {
   routeKey: string;
   eventType: WebSocketEventType;
   connectionId: string;
@@ -55,7 +63,7 @@ export interface WebSocketContext<Body = unknown> {
   /** GetConnection for a connection (this one by default). */
   info(connectionId?: string): Promise<ConnectionInfo>;
   /** The connection table. */
-  connections: ConnectionStore;
+  connections: ConnectionStore<Row>;
   /** The app's declared tables by name (`ctx.tables.notes.get(...)`): see {@link TableClient}. */
   tables: Tables;
 }
@@ -63,9 +71,9 @@ export interface WebSocketContext<Body = unknown> {
 /** What a typed handler may return: a Lambda result, or any value (sent as JSON on two-way routes). */
 export type TypedResult = WebSocketResult | Record<string, unknown> | unknown[] | number | boolean;
 
-export type TypedHandler<Body> = (
+export type TypedHandler<Body, Row extends ConnectionRecord = DeclaredRow> = (
   event: WebSocketEvent,
-  ctx: WebSocketContext<Body>,
+  ctx: WebSocketContext<Body, Row>,
 ) => TypedResult | Promise<TypedResult>;
 
 export interface WebSocketHandlerOptions<S extends StandardSchemaV1 | undefined> {
@@ -147,14 +155,16 @@ async function broadcastWith(
   return result;
 }
 
-function buildContext<Body>(
+function buildContext<Body, Row extends ConnectionRecord = DeclaredRow>(
   event: WebSocketEvent,
   lambda: LambdaContext,
   bindings: RuntimeBindings,
   body: Body,
-): WebSocketContext<Body> {
+): WebSocketContext<Body, Row> {
   const rc = event.requestContext;
-  const { management, connections } = bindings;
+  const { management } = bindings;
+  // The row type is the handler's declaration: the table keeps whatever it is given.
+  const connections = bindings.connections as unknown as ConnectionStore<Row>;
   return {
     routeKey: rc.routeKey,
     eventType: rc.eventType,
@@ -173,7 +183,7 @@ function buildContext<Body>(
     tables: tablesFromEnvironment(),
     send: (data) => management.send(rc.connectionId, serialize(data)),
     sendTo: (id, data) => management.send(id, serialize(data)),
-    broadcast: (ids, data) => broadcastWith(management, connections, ids, data),
+    broadcast: (ids, data) => broadcastWith(management, bindings.connections, ids, data),
     disconnect: (id) => management.disconnect(id ?? rc.connectionId),
     info: (id) => management.info(id ?? rc.connectionId),
   };
@@ -197,10 +207,15 @@ function buildContext<Body>(
  * });
  * ```
  */
-export function websocketHandler(handler: TypedHandler<unknown>): BuiltHandler;
-export function websocketHandler<S extends StandardSchemaV1>(
+export function websocketHandler<Row extends ConnectionRecord = DeclaredRow>(
+  handler: TypedHandler<unknown, Row>,
+): BuiltHandler;
+export function websocketHandler<
+  S extends StandardSchemaV1,
+  Row extends ConnectionRecord = DeclaredRow,
+>(
   options: WebSocketHandlerOptions<S>,
-  handler: TypedHandler<StandardSchemaV1.InferOutput<S>>,
+  handler: TypedHandler<StandardSchemaV1.InferOutput<S>, Row>,
 ): BuiltHandler;
 export function websocketHandler(
   optionsOrHandler: WebSocketHandlerOptions<StandardSchemaV1 | undefined> | TypedHandler<unknown>,
