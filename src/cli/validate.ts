@@ -1,10 +1,12 @@
 import { statSync } from "node:fs";
 import path from "node:path";
+import type { Command } from "commander";
 import { loadApp } from "../app/load.js";
 import { formatLoadWarning } from "../app/load-warning.js";
 import type { App } from "../app/model.js";
 import { ModuleLoader } from "../app/module-loader.js";
 import { describeFailure } from "./command-failure.js";
+import { existingPath } from "./option-values.js";
 
 /**
  * Load and validate an app once, with a module cache next to it (`<app>/.switchboard`),
@@ -64,4 +66,15 @@ export async function validateCommand(
     output.stderr(`${describeFailure(error)}\n`);
     return 1;
   }
+}
+
+/** Register `switchboard validate`: every problem at once, or `valid (N routes)`. */
+export function registerValidateCommand(program: Command): void {
+  program
+    .command("validate")
+    .description("Check a config: every problem at once, each with file, path, expected and found")
+    .argument("[app]", "app folder or config file", existingPath, ".")
+    .action(async (target: string) => {
+      process.exitCode = await validateCommand(target);
+    });
 }
