@@ -301,6 +301,32 @@ describe("switchboard start: three nodes on one Redis", () => {
     }
   });
 
+  it("kill -9 of a node: its connections answer 410 on the other nodes within seconds", async () => {
+    const a = nodes[0] as Node;
+    const doomed = await startNode("d");
+    const client = await TestClient.connect(doomed.url);
+    const { connectionId } = await whoami(client);
+    // Reachable through another node while its node lives.
+    await sdk(a).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "alive" }));
+    expect(await client.next()).toBe("alive");
+    const killed = Date.now();
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    // No drain, no deregistration: the heartbeat stops, and the other nodes find it dead.
+    const status = await eventually(async () => {
+      try {
+        await sdk(a).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "?" }));
+        return undefined;
+      } catch (error) {
+        const code = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+          ?.httpStatusCode;
+        return code === 410 ? code : undefined;
+      }
+    }, 15_000);
+    expect(status).toBe(410);
+    expect(Date.now() - killed).toBeLessThan(15_000);
+  });
+
   it("exits within --drain-timeout whatever is still running", async () => {
     const c = nodes[2] as Node;
     const client = await TestClient.connect(c.url);
