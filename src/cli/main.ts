@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Command, Option } from "commander";
+import { integrationLabel } from "../app/integration.js";
 import type { App } from "../app/model.js";
 import { redactRedisUrl } from "../cluster/redis-table.js";
 import { DevServer } from "../dev/dev-server.js";
@@ -27,7 +28,9 @@ export function formatRoutes(app: App): string {
   const rel = (file: string) => path.relative(process.cwd(), file) || file;
   const rows = app.routes.map((r) => [
     r.key,
-    `${rel(r.target.file)}#${r.target.export}${r.target.method ? `.${r.target.method}` : ""}`,
+    r.target
+      ? `${rel(r.target.file)}#${r.target.export}${r.target.method ? `.${r.target.method}` : ""}${r.integration ? " (AWS, templates)" : ""}`
+      : integrationLabel(r.integration),
     r.routeResponse ? "two-way" : "one-way",
     `${r.timeoutMs / 1000}s`,
     r.body ? (r.body.kind === "ref" ? `${rel(r.body.file)}#${r.body.export}` : "schema") : "-",
