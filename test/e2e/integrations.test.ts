@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestClient } from "../helpers/client.js";
+import { refusedStatus, TestClient } from "../helpers/client.js";
 import { FAKE_AWS } from "../helpers/dynalite.js";
 import { copyFixture, type RunningApp, startApp } from "../helpers/server.js";
 
@@ -159,6 +159,53 @@ describe("integrations: AWS (VTL), MOCK, HTTP, HTTP_PROXY, DynamoDB, VPC link (s
     const failed = await client.ask({ action: "private" });
     expect(failed).toMatchObject({ message: "Internal server error" });
     expect(await client.ask({ action: "ping" })).toMatchObject({ pong: true });
+    await client.close();
+  });
+});
+
+describe("integrations on $connect: HTTP_PROXY with RequestParameters (sam-connect-backend)", () => {
+  let app: RunningApp;
+  let backend: Server;
+  let cleanup: () => Promise<void>;
+  const seen: Received[] = [];
+
+  beforeAll(async () => {
+    backend = createServer((req, res) => {
+      seen.push({ url: req.url ?? "", method: req.method ?? "", headers: req.headers, body: "" });
+      req.resume();
+      req.on("end", () => {
+        const ok = req.headers["x-token"] === "letmein";
+        res.writeHead(ok ? 200 : 403);
+        res.end(ok ? "" : "no entry");
+      });
+    });
+    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+    const { port } = backend.address() as AddressInfo;
+    const copy = await copyFixture("sam-connect-backend");
+    cleanup = copy.cleanup;
+    const file = path.join(copy.dir, "template.yaml");
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.replace("http://127.0.0.1:9", `http://127.0.0.1:${port}`));
+    app = await startApp(copy.dir);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await new Promise((resolve) => backend?.close(resolve));
+    await cleanup?.();
+  });
+
+  it("the backend's status decides the handshake, from headers RequestParameters mapped", async () => {
+    const refused = await refusedStatus(`${app.url}/?token=wrong`);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toBe("no entry");
+
+    const client = await TestClient.connect(`${app.url}/?token=letmein`, {
+      headers: { "User-Agent": "integration-test" },
+    });
+    const request = seen.at(-1);
+    expect(request?.url).toBe("/connect?agent=integration-test");
+    const answer = await client.ask({ hello: "world" });
+    expect(answer).toEqual({ me: request?.headers["x-connection-id"], route: "$default" });
     await client.close();
   });
 });
