@@ -3,6 +3,7 @@ export type {
   AuthorizerConfig,
   HandlerRef,
   LimitsConfig,
+  HttpRouteConfig,
   RouteConfig,
 } from "./app/config.js";
 export { defineApp } from "./app/config.js";

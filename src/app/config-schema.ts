@@ -81,9 +81,39 @@ const routeObject = strict({
   environment: environment.optional(),
 });
 
-const route = z.union([nonEmpty(HANDLER_REF), routeObject], {
+/** A route served by an HTTP backend (`HTTP_PROXY`) instead of a handler. */
+const httpRouteObject = strict({
+  http: z.url({ protocol: /^https?$/, error: () => "an http:// or https:// URL" }),
+  method: z
+    .enum(
+      ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+      expecting("an HTTP method (POST, PUT, ...)"),
+    )
+    .optional(),
+  routeResponse: z.boolean(expecting("a boolean (true or false)")).optional(),
+  timeout: timeout.optional(),
+  requestParameters: z
+    .record(z.string(), z.string(expecting("a string")), expecting("an object"))
+    .superRefine((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        if (!/^integration\.request\.(header|querystring)\.[^.]+$/.test(key)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: "integration.request.header.{name} or integration.request.querystring.{name}",
+            params: { found: quote(key) },
+          });
+        }
+      }
+    })
+    .optional(),
+});
+
+const route = z.union([nonEmpty(HANDLER_REF), routeObject, httpRouteObject], {
   error: (issue) =>
-    issue.code === "invalid_union" ? `${HANDLER_REF} or a route object` : undefined,
+    issue.code === "invalid_union"
+      ? `${HANDLER_REF}, a route object or an http route object`
+      : undefined,
 });
 
 const authorizer = strict({
@@ -213,8 +243,13 @@ function translate(issues: readonly z.core.$ZodIssue[], base: DocumentPath, root
         break;
       }
       case "invalid_union": {
-        // The branch that got past the type check is the one the author meant.
-        const meant = issue.errors.find((branch) => !isTypeMismatch(branch));
+        // The branch that got past the type check is the one the author meant; of two object
+        // branches (a handler route, an http route), the one whose keys the value uses.
+        const typed = issue.errors.filter((branch) => !isTypeMismatch(branch));
+        const meant =
+          typed.find(
+            (branch) => !branch.some((i) => i.code === "unrecognized_keys" && i.path.length === 0),
+          ) ?? typed[0];
         if (meant) out.push(...translate(meant, path, root));
         else
           out.push({

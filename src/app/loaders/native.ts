@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../../errors.js";
 import { isStandardSchema } from "../../runtime/schema.js";
-import type { AppConfig, RouteConfig } from "../config.js";
+import type { AppConfig, HttpRouteConfig, RouteConfig } from "../config.js";
 import { parseConfigDocument } from "../config-document.js";
 import { checkConfigShape, valueAt } from "../config-schema.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
@@ -170,6 +170,8 @@ async function buildApp(
   const app = shape.config;
   const limits = normalizeLimits(app);
   const routes = Object.entries(app.routes).map(([key, value]): Route => {
+    if (typeof value === "object" && "http" in value)
+      return httpRoute(key, value, limits.timeoutMs);
     const route: RouteConfig = typeof value === "string" ? { handler: value } : value;
     const body = bodySchema(route.body, refs.bodies.get(key));
     return {
@@ -312,4 +314,21 @@ async function resolveRefs(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** A route served by an HTTP backend (`HTTP_PROXY`): no function, so no memory or environment. */
+function httpRoute(key: string, route: HttpRouteConfig, defaultTimeoutMs: number): Route {
+  return {
+    key,
+    integration: {
+      kind: "http-proxy",
+      method: route.method ?? "POST",
+      url: route.http,
+      requestParameters: { ...route.requestParameters },
+    },
+    routeResponse: route.routeResponse ?? false,
+    timeoutMs: route.timeout !== undefined ? secondsToMs(route.timeout) : defaultTimeoutMs,
+    memoryMb: DEFAULT_MEMORY_MB,
+    environment: {},
+  };
 }
