@@ -111,9 +111,8 @@ const httpRouteObject = strict({
 
 const route = z.union([nonEmpty(HANDLER_REF), routeObject, httpRouteObject], {
   error: (issue) =>
-    issue.code === "invalid_union"
-      ? `${HANDLER_REF}, a route object or an http route object`
-      : undefined,
+    // A route object is either kind (`handler` or `http`).
+    issue.code === "invalid_union" ? `${HANDLER_REF} or a route object` : undefined,
 });
 
 const authorizer = strict({
