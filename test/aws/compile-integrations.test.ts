@@ -1,13 +1,14 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadApp } from "../../src/app/load.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
+import { buildAwsApp } from "../../src/aws/build.js";
 import { compileTemplate } from "../../src/aws/compile-template.js";
 import { checkTemplate } from "../../src/aws/validate-template.js";
 import { ConfigError, formatConfigIssue } from "../../src/errors.js";
-import { FIXTURES } from "../helpers/server.js";
+import { copyFixture, FIXTURES } from "../helpers/server.js";
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -157,5 +158,29 @@ describe("switchboard build: every integration type", () => {
       '<dir>/switchboard.yaml:7:5 routes.b.method — expected an HTTP method (POST, PUT, ...), found a string ("FETCH")',
       '<dir>/switchboard.yaml:11:7 routes.c.requestParameters.nope — expected integration.request.header.{name} or integration.request.querystring.{name}, found "nope"',
     ]);
+  });
+
+  it("round trip: the build output loads back with the same integrations", async () => {
+    const copy = await copyFixture("sam-integrations");
+    try {
+      // Without the VPC-link route (the build refuses it).
+      const file = path.join(copy.dir, "template.yaml");
+      const text = await readFile(file, "utf8");
+      await writeFile(file, text.slice(0, text.indexOf("  # Not emulated")));
+      const source = await loadApp(copy.dir, { loader });
+      const out = path.join(copy.dir, "dist");
+      await buildAwsApp({ target: copy.dir, outDir: out });
+      const built = await loadApp(out, { loader });
+      const shape = (app: typeof source) =>
+        app.routes.map((r) => ({
+          key: r.key,
+          integration: r.integration,
+          function: r.target !== undefined,
+          routeResponse: r.routeResponse,
+        }));
+      expect(shape(built)).toEqual(shape(source));
+    } finally {
+      await copy.cleanup();
+    }
   });
 });

@@ -24,7 +24,7 @@ export interface IntegrationSource {
   responsesOf(integrationId: string): string[];
   /** Whether the template declares DynamoDB tables (the local DynamoDB then has them). */
   hasTables: boolean;
-  issues: SourceIssues;
+  issues: Pick<SourceIssues, "add" | "warn">;
 }
 
 /** A route's integration as read: a function of the template, or a backend. */
