@@ -86,16 +86,7 @@ export function compileIntegration(
       compiled.extra[role] = {
         Type: "AWS::IAM::Role",
         Properties: {
-          AssumeRolePolicyDocument: {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: { Service: "apigateway.amazonaws.com" },
-                Action: "sts:AssumeRole",
-              },
-            ],
-          },
+          AssumeRolePolicyDocument: assumeRolePolicy("apigateway.amazonaws.com"),
           Policies: [
             {
               PolicyName: `${name}-${integration.action}`,
@@ -161,4 +152,12 @@ function mapped(
     };
   });
   return { properties, responses, extra: {} };
+}
+
+/** The trust policy of a role a service assumes (`lambda.amazonaws.com`, `apigateway.amazonaws.com`). */
+export function assumeRolePolicy(service: string): Record<string, unknown> {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  };
 }

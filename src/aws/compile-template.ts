@@ -9,7 +9,7 @@ import {
   DEFAULT_RUNTIME,
   type Throttle,
 } from "./aws-options.js";
-import { compileIntegration } from "./compile-integration.js";
+import { assumeRolePolicy, compileIntegration } from "./compile-integration.js";
 import { CONNECTION_TABLE_ACTIONS } from "./connection-table-access.js";
 import { type AppPlan, type FunctionPlan, planApp } from "./function-plan.js";
 
@@ -333,16 +333,7 @@ function addFunction(
   add(roleId, {
     Type: "AWS::IAM::Role",
     Properties: {
-      AssumeRolePolicyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "lambda.amazonaws.com" },
-            Action: "sts:AssumeRole",
-          },
-        ],
-      },
+      AssumeRolePolicyDocument: assumeRolePolicy("lambda.amazonaws.com"),
       Policies: [
         {
           PolicyName: `${fn.name}Function`,

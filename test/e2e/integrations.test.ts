@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
@@ -16,6 +16,31 @@ interface Received {
   body: string;
 }
 
+/** Start the test's HTTP backend, then the fixture (a copy) with `BackendUrl` pointing at it. */
+async function startWithBackend(
+  fixture: string,
+  handle: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ app: RunningApp; backend: Server; cleanup: () => Promise<void> }> {
+  const backend = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => handle(req, body, res));
+  });
+  await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+  const { port } = backend.address() as AddressInfo;
+  const copy = await copyFixture(fixture);
+  const file = path.join(copy.dir, "template.yaml");
+  const text = await readFile(file, "utf8");
+  await writeFile(file, text.replace("http://127.0.0.1:9", `http://127.0.0.1:${port}`));
+  try {
+    return { app: await startApp(copy.dir), backend, cleanup: copy.cleanup };
+  } catch (error) {
+    backend.close();
+    await copy.cleanup();
+    throw error;
+  }
+}
+
 // Every integration type of a WebSocket API from one SAM template, against a real HTTP backend
 // this test starts and the local DynamoDB `switchboard dev` runs for the template's table.
 describe("integrations: AWS (VTL), MOCK, HTTP, HTTP_PROXY, DynamoDB, VPC link (sam-integrations)", () => {
@@ -25,34 +50,22 @@ describe("integrations: AWS (VTL), MOCK, HTTP, HTTP_PROXY, DynamoDB, VPC link (s
   const received: Received[] = [];
 
   beforeAll(async () => {
-    backend = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      req.on("end", () => {
-        received.push({ url: req.url ?? "", method: req.method ?? "", headers: req.headers, body });
-        if (req.url?.startsWith("/forward")) {
-          res.writeHead(200, { "content-type": "application/json" });
-          res.end(JSON.stringify({ got: body, connection: req.headers["x-connection-id"] }));
-          return;
-        }
-        const message = (JSON.parse(body) as { message?: string }).message;
-        if (message === "reject me") {
-          res.writeHead(422, { "content-type": "application/json" });
-          res.end(JSON.stringify({ reason: "not today" }));
-          return;
-        }
-        res.writeHead(201, { "content-type": "application/json" });
-        res.end(JSON.stringify({ id: `n-${received.length}` }));
-      });
-    });
-    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
-    const { port } = backend.address() as AddressInfo;
-    const copy = await copyFixture("sam-integrations");
-    cleanup = copy.cleanup;
-    const file = path.join(copy.dir, "template.yaml");
-    const text = await readFile(file, "utf8");
-    await writeFile(file, text.replace("http://127.0.0.1:9", `http://127.0.0.1:${port}`));
-    app = await startApp(copy.dir);
+    ({ app, backend, cleanup } = await startWithBackend("sam-integrations", (req, body, res) => {
+      received.push({ url: req.url ?? "", method: req.method ?? "", headers: req.headers, body });
+      if (req.url?.startsWith("/forward")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ got: body, connection: req.headers["x-connection-id"] }));
+        return;
+      }
+      const message = (JSON.parse(body) as { message?: string }).message;
+      if (message === "reject me") {
+        res.writeHead(422, { "content-type": "application/json" });
+        res.end(JSON.stringify({ reason: "not today" }));
+        return;
+      }
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end(JSON.stringify({ id: `n-${received.length}` }));
+    }));
   });
   afterAll(async () => {
     await app?.close();
@@ -170,23 +183,15 @@ describe("integrations on $connect: HTTP_PROXY with RequestParameters (sam-conne
   const seen: Received[] = [];
 
   beforeAll(async () => {
-    backend = createServer((req, res) => {
-      seen.push({ url: req.url ?? "", method: req.method ?? "", headers: req.headers, body: "" });
-      req.resume();
-      req.on("end", () => {
+    ({ app, backend, cleanup } = await startWithBackend(
+      "sam-connect-backend",
+      (req, _body, res) => {
+        seen.push({ url: req.url ?? "", method: req.method ?? "", headers: req.headers, body: "" });
         const ok = req.headers["x-token"] === "letmein";
         res.writeHead(ok ? 200 : 403);
         res.end(ok ? "" : "no entry");
-      });
-    });
-    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
-    const { port } = backend.address() as AddressInfo;
-    const copy = await copyFixture("sam-connect-backend");
-    cleanup = copy.cleanup;
-    const file = path.join(copy.dir, "template.yaml");
-    const text = await readFile(file, "utf8");
-    await writeFile(file, text.replace("http://127.0.0.1:9", `http://127.0.0.1:${port}`));
-    app = await startApp(copy.dir);
+      },
+    ));
   });
   afterAll(async () => {
     await app?.close();
