@@ -2,8 +2,8 @@ export type {
   AppConfig,
   AuthorizerConfig,
   HandlerRef,
-  LimitsConfig,
   HttpRouteConfig,
+  LimitsConfig,
   RouteConfig,
 } from "./app/config.js";
 export { defineApp } from "./app/config.js";

@@ -45,7 +45,10 @@ function props(t: CfnTemplate, id: string): Record<string, any> {
 }
 
 /** A small App literal (no loading): handler files are never read by the compiler. */
-function app(routes: Array<Partial<FunctionRoute> & { key: string }>, extra: Partial<App> = {}): App {
+function app(
+  routes: Array<Partial<FunctionRoute> & { key: string }>,
+  extra: Partial<App> = {},
+): App {
   return {
     name: "demo",
     stage: "prod",

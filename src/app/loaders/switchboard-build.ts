@@ -398,6 +398,7 @@ function readBuiltIntegration(
     const sub = (raw as { "Fn::Sub"?: unknown } | undefined)?.["Fn::Sub"];
     if (typeof sub !== "string") return undefined;
     // A Lambda URI keeps its `${Fn.Arn}` reference (what `functionIdIn` reads).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub pseudo parameters
     return sub.replaceAll("${AWS::Partition}", "aws").replaceAll("${AWS::Region}", region);
   };
   return readIntegration(integrationId, {
