@@ -2,6 +2,7 @@ export type {
   AppConfig,
   AuthorizerConfig,
   HandlerRef,
+  HttpRouteConfig,
   LimitsConfig,
   RouteConfig,
 } from "./app/config.js";

@@ -147,9 +147,55 @@ const routeObject = strict({
   tables: z.array(nonEmpty("a table name"), expecting("an array of table names")).optional(),
 });
 
-const route = z.union([nonEmpty(HANDLER_REF), routeObject], {
-  error: (issue) =>
-    issue.code === "invalid_union" ? `${HANDLER_REF} or a route object` : undefined,
+/** A route served by an HTTP backend (`HTTP_PROXY`) instead of a handler. */
+const httpRouteObject = strict({
+  http: z.url({ protocol: /^https?$/, error: () => "an http:// or https:// URL" }),
+  method: z
+    .enum(
+      ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+      expecting("an HTTP method (POST, PUT, ...)"),
+    )
+    .optional(),
+  routeResponse: z.boolean(expecting("a boolean (true or false)")).optional(),
+  timeout: timeout.optional(),
+  requestParameters: z
+    .record(z.string(), z.string(expecting("a string")), expecting("an object"))
+    .superRefine((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        if (!/^integration\.request\.(header|querystring)\.[^.]+$/.test(key)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: "integration.request.header.{name} or integration.request.querystring.{name}",
+            params: { found: quote(key) },
+          });
+        }
+      }
+    })
+    .optional(),
+});
+
+/**
+ * A route: a handler reference, or an object of either kind, chosen by its keys: `http` makes
+ * it an HTTP backend route, anything else a handler route (whose handler may come from the
+ * top-level `handler`). Chosen up front rather than as a union: with every handler-route key
+ * optional, a union would blame `http` as an unknown key of the handler route.
+ */
+const route = z.unknown().superRefine((value, ctx) => {
+  const schema =
+    typeof value === "string"
+      ? nonEmpty(HANDLER_REF)
+      : value !== null && typeof value === "object" && !Array.isArray(value)
+        ? "http" in value
+          ? httpRouteObject
+          : routeObject
+        : undefined;
+  if (!schema) {
+    ctx.addIssue({ code: "custom", message: `${HANDLER_REF} or a route object`, input: value });
+    return;
+  }
+  const checked = schema.safeParse(value);
+  if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ ...issue });
 });
 
 const authorizer = strict({
@@ -297,8 +343,13 @@ function translate(issues: readonly z.core.$ZodIssue[], base: DocumentPath, root
         break;
       }
       case "invalid_union": {
-        // The branch that got past the type check is the one the author meant.
-        const meant = issue.errors.find((branch) => !isTypeMismatch(branch));
+        // The branch that got past the type check is the one the author meant; of two object
+        // branches (a handler route, an http route), the one whose keys the value uses.
+        const typed = issue.errors.filter((branch) => !isTypeMismatch(branch));
+        const meant =
+          typed.find(
+            (branch) => !branch.some((i) => i.code === "unrecognized_keys" && i.path.length === 0),
+          ) ?? typed[0];
         if (meant) out.push(...translate(meant, path, root));
         else
           out.push({

@@ -61,8 +61,29 @@ export interface TableConfig {
 
 /** What a stage may override: any app-level setting but `name`, and any route setting. */
 export type StageOverride = Partial<Omit<AppConfig, "name" | "stage" | "stages" | "routes">> & {
-  routes?: Record<string, HandlerRef | RouteConfig>;
+  routes?: Record<string, HandlerRef | RouteConfig | HttpRouteConfig>;
 };
+
+/**
+ * A route served by an HTTP backend instead of a handler (API Gateway's `HTTP_PROXY`): the
+ * frame is POSTed to `http` as is; on a two-way route the backend's body is sent back. On
+ * `$connect` the backend's status decides the handshake.
+ */
+export interface HttpRouteConfig {
+  /** The backend's `http://` or `https://` URL. */
+  http: string;
+  /** HTTP method (default `POST`). */
+  method?: string;
+  routeResponse?: boolean;
+  /** Integration timeout in seconds (AWS allows 0.05 – 29). Default `limits.timeout`. */
+  timeout?: number;
+  /**
+   * API Gateway's `RequestParameters`: `integration.request.header.{name}` or
+   * `integration.request.querystring.{name}` ← `context.connectionId`, `'static'`,
+   * `route.request.header.{name}`, `route.request.querystring.{name}`, `route.request.body.{path}`.
+   */
+  requestParameters?: Record<string, string>;
+}
 
 export interface AuthorizerConfig {
   handler: HandlerRef;
@@ -97,7 +118,7 @@ export interface AppConfig {
   stage?: string;
   /** Default `$request.body.action`. */
   routeSelectionExpression?: string;
-  routes: Record<string, HandlerRef | RouteConfig>;
+  routes: Record<string, HandlerRef | RouteConfig | HttpRouteConfig>;
   authorizer?: AuthorizerConfig;
   connections?: { ttl?: number; indexes?: string[] };
   environment?: Record<string, string>;

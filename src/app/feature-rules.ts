@@ -68,7 +68,8 @@ export function featureIssues(config: unknown): RawIssue[] {
       const at = [...base, "routes", key];
       // A stage's route object may leave the handler to the app's route.
       const inheritsHandler = inherited.routesWithHandler.has(key);
-      if (route.handler === undefined && !hasHandler && !inheritsHandler) {
+      // An `http` route is served by its backend: it has no handler.
+      if (route.handler === undefined && !("http" in route) && !hasHandler && !inheritsHandler) {
         add(
           [...at, "handler"],
           'a handler ("file#export"), or a top-level handler for every route',

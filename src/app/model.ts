@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { BackendIntegration, LambdaIntegration } from "./integration.js";
 import type { LoadWarning } from "./load-warning.js";
 
 /**
@@ -116,10 +117,28 @@ export interface HandlerTarget {
   runtime?: string;
 }
 
-export interface Route {
+/**
+ * A route: a function of the app (Lambda proxy, or `AWS` non-proxy with templates), or a
+ * backend that runs no function (`MOCK`, `HTTP`, `HTTP_PROXY`, an AWS service).
+ */
+export type Route = FunctionRoute | BackendRoute;
+
+/** A route that runs a function of the app. */
+export interface FunctionRoute extends RouteCommon {
+  target: HandlerTarget;
+  /** Absent: Lambda proxy (the event in, the result out). */
+  integration?: LambdaIntegration;
+}
+
+/** A route that runs no function: its integration is the backend. */
+export interface BackendRoute extends RouteCommon {
+  target?: undefined;
+  integration: BackendIntegration;
+}
+
+interface RouteCommon {
   /** `$connect`, `$disconnect`, `$default` or a custom key. */
   key: string;
-  target: HandlerTarget;
   /** Lambda function name, when the source format names functions (Serverless, SAM); else derived. */
   functionName?: string;
   /** Two-way route: the handler's result is sent back (AWS `RouteResponseSelectionExpression: $default`). */

@@ -9,6 +9,7 @@ import {
   DEFAULT_RUNTIME,
   type Throttle,
 } from "./aws-options.js";
+import { assumeRolePolicy, compileIntegration } from "./compile-integration.js";
 import { CONNECTION_TABLE_ACTIONS } from "./connection-table-access.js";
 import { type AppPlan, type FunctionPlan, planApp } from "./function-plan.js";
 import {
@@ -168,17 +169,19 @@ export function compileTemplate(
 
   const routeIds: string[] = [];
   for (const { route, name, functionName } of plan.routes) {
-    const functionId = `${functionName}Function`;
+    const functionId = functionName ? `${functionName}Function` : undefined;
+    const integration = compileIntegration(route, name, lambdaUri, functionId, app.source.file);
     addApi(`${name}Integration`, {
       Type: "AWS::ApiGatewayV2::Integration",
-      Properties: {
-        ApiId: ref(API),
-        IntegrationType: "AWS_PROXY",
-        IntegrationMethod: "POST",
-        IntegrationUri: lambdaUri(functionId),
-        TimeoutInMillis: Math.min(29_000, Math.max(50, route.timeoutMs)),
-      },
+      Properties: { ApiId: ref(API), ...integration.properties },
     });
+    for (const [id, properties] of Object.entries(integration.responses)) {
+      addApi(id, {
+        Type: "AWS::ApiGatewayV2::IntegrationResponse",
+        Properties: { ApiId: ref(API), IntegrationId: ref(`${name}Integration`), ...properties },
+      });
+    }
+    for (const [id, resource] of Object.entries(integration.extra)) add(id, resource);
     const withAuthorizer = route.key === CONNECT && app.authorizer !== undefined;
     addApi(`${name}Route`, {
       Type: "AWS::ApiGatewayV2::Route",
@@ -203,6 +206,8 @@ export function compileTemplate(
       });
       routeIds.push(`${name}RouteResponse`);
     }
+    // Only a route that runs a function of the app lets API Gateway invoke it.
+    if (!functionId) continue;
     add(`${name}Permission`, {
       Type: "AWS::Lambda::Permission",
       Properties: {
@@ -339,16 +344,7 @@ function addFunction(
   add(roleId, {
     Type: "AWS::IAM::Role",
     Properties: {
-      AssumeRolePolicyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "lambda.amazonaws.com" },
-            Action: "sts:AssumeRole",
-          },
-        ],
-      },
+      AssumeRolePolicyDocument: assumeRolePolicy("lambda.amazonaws.com"),
       Policies: [
         {
           PolicyName: `${fn.name}Function`,

@@ -4,6 +4,7 @@ import {
   AUTHORIZER_DEFAULTS,
   type BodySchema,
   DEFAULT_MEMORY_MB,
+  type FunctionRoute,
   type HandlerTarget,
   type Route,
   type Secret,
@@ -47,8 +48,8 @@ export interface RoutePlan {
   route: Route;
   /** PascalCase name: `<name>Route`, `<name>Integration`, `<name>Permission`, `<name>RouteResponse`. */
   name: string;
-  /** The {@link FunctionPlan.name} of the function it invokes. */
-  functionName: string;
+  /** The {@link FunctionPlan.name} of the function it invokes (none for MOCK, HTTP, ... routes). */
+  functionName?: string;
 }
 
 export interface AppPlan {
@@ -73,7 +74,7 @@ export function logicalName(key: string): string {
 }
 
 /** Routes served by one function must agree on everything the function is configured with. */
-function groupKey(route: Route): string {
+function groupKey(route: FunctionRoute): string {
   const body =
     route.body === undefined
       ? null
@@ -123,6 +124,11 @@ export function planApp(app: App): AppPlan {
   const functions: FunctionPlan[] = [];
   const routes: RoutePlan[] = [];
   for (const route of app.routes) {
+    // A backend route (MOCK, HTTP, HTTP_PROXY, an AWS service) has no function to deploy.
+    if (route.target === undefined) {
+      routes.push({ route, name: logicalName(route.key) });
+      continue;
+    }
     const key = groupKey(route);
     let fn = groups.get(key);
     if (!fn) {
@@ -201,7 +207,13 @@ export function planApp(app: App): AppPlan {
   if (app.authorizer) for (const id of AUTHORIZER_IDS) claim(id, "the authorizer", ["authorizer"]);
   for (const { route, name } of routes) {
     const what = `route ${JSON.stringify(route.key)}`;
-    for (const suffix of ["Route", "Integration", "Permission", "RouteResponse"]) {
+    for (const suffix of [
+      "Route",
+      "Integration",
+      "Permission",
+      "RouteResponse",
+      "IntegrationResponse",
+    ]) {
       claim(`${name}${suffix}`, what, ["routes", route.key]);
     }
   }

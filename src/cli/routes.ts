@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
+import { integrationLabel } from "../app/integration.js";
 import type { App } from "../app/model.js";
 import { routesWithCodeSchemas } from "./code-schemas.js";
 import { printError } from "./command-failure.js";
@@ -15,7 +16,9 @@ export function formatRoutes(app: App, codeSchemas: ReadonlySet<string> = new Se
   const rel = (file: string) => path.relative(process.cwd(), file) || file;
   const rows = app.routes.map((r) => [
     r.key,
-    `${rel(r.target.file)}#${r.target.export}${r.target.method ? `.${r.target.method}` : ""}`,
+    r.target
+      ? `${rel(r.target.file)}#${r.target.export}${r.target.method ? `.${r.target.method}` : ""}${r.integration ? " (AWS, templates)" : ""}`
+      : integrationLabel(r.integration),
     r.routeResponse ? "two-way" : "one-way",
     `${r.timeoutMs / 1000}s`,
     r.body

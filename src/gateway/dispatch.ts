@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Route } from "../app/model.js";
 import { CONNECT, DISCONNECT } from "../app/model.js";
+import type { WebSocketEvent } from "../runtime/events.js";
 import { LimitExceededError } from "../runtime/management.js";
 import { NOT_JSON, parseJson, validateParsed } from "../runtime/schema.js";
 import { badRequestBodyFrame, CLOSES, errorFrame } from "../wire.js";
@@ -9,6 +10,7 @@ import { buildMessageEvent } from "./events.js";
 import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { FRAME_TEXT_CHARS } from "./gateway-events.js";
 import { type Generation, specOf } from "./generation.js";
+import { runRouteIntegration } from "./integrated.js";
 import { invokeAndReport } from "./invocation.js";
 import { routeResponseBody } from "./route-response.js";
 import { describeIssues } from "./schema-issues.js";
@@ -111,6 +113,11 @@ async function dispatch(
     answer(core, conn, errorFrame("SB_ERR_FORBIDDEN", conn.id, rc.requestId), "error-frame");
     return;
   }
+  // The one branch on the integration kind: a Lambda proxy route (a `target`, no
+  // `integration`) goes on as before.
+  if (route.integration !== undefined || route.target === undefined) {
+    return dispatchIntegrated(core, gen, conn, route, event, text);
+  }
   const known = gen.schemas.get(route);
   const schema = known && !(known instanceof Promise) ? known.schema : await schemaOf(gen, route);
   const spec = specOf(gen, route);
@@ -149,22 +156,61 @@ async function dispatch(
     answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, rc.requestId), "error-frame");
     return;
   }
-  if (route.routeResponse) {
-    const responseBody = routeResponseBody(outcome.result);
-    if (responseBody === undefined) return;
-    // Over the message limit, the answer cannot be sent as one: a failed integration, as for
-    // a `@connections` POST of that size (413).
-    if (Buffer.byteLength(responseBody) > gen.app.limits.messageBytes) {
-      reportError(core, {
-        connectionId: conn.id,
-        routeKey: route.key,
-        message: `route response of ${Buffer.byteLength(responseBody)} bytes is over the ${gen.app.limits.messageBytes}-byte message limit`,
-      });
-      answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, rc.requestId), "error-frame");
-      return;
-    }
-    answer(core, conn, responseBody, "route-response");
+  if (route.routeResponse)
+    sendRouteResponse(core, gen, conn, route, routeResponseBody(outcome.result), rc.requestId);
+}
+
+/** A route that is not a Lambda proxy: its integration runs and maps the answer. */
+async function dispatchIntegrated(
+  core: GatewayCore,
+  gen: Generation,
+  conn: Connection,
+  route: Route,
+  event: WebSocketEvent,
+  text: string,
+): Promise<void> {
+  const rc = event.requestContext;
+  const outcome = await runRouteIntegration(core, gen, route, event, text);
+  if (outcome.kind === "timeout") {
+    answer(core, conn, errorFrame("SB_ERR_HANDLER_TIMEOUT", conn.id, rc.requestId), "error-frame");
+    return;
   }
+  if (outcome.kind === "error") {
+    reportError(core, {
+      connectionId: conn.id,
+      routeKey: route.key,
+      message: `integration failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`,
+      error: outcome.error,
+    });
+    answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, rc.requestId), "error-frame");
+    return;
+  }
+  if (route.routeResponse)
+    sendRouteResponse(core, gen, conn, route, outcome.body || undefined, rc.requestId);
+}
+
+/** Send a two-way route's answer (nothing when there is none), within the message limit. */
+function sendRouteResponse(
+  core: GatewayCore,
+  gen: Generation,
+  conn: Connection,
+  route: Route,
+  responseBody: string | undefined,
+  requestId: string,
+): void {
+  if (responseBody === undefined) return;
+  // Over the message limit, the answer cannot be sent as one: a failed integration, as for
+  // a `@connections` POST of that size (413).
+  if (Buffer.byteLength(responseBody) > gen.app.limits.messageBytes) {
+    reportError(core, {
+      connectionId: conn.id,
+      routeKey: route.key,
+      message: `route response of ${Buffer.byteLength(responseBody)} bytes is over the ${gen.app.limits.messageBytes}-byte message limit`,
+    });
+    answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, requestId), "error-frame");
+    return;
+  }
+  answer(core, conn, responseBody, "route-response");
 }
 
 /** Send an answer to the connection a message came from, if it is still there. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { WebSocketServer } from "ws";
-import type { App, Route } from "../app/model.js";
+import type { App, FunctionRoute, Route } from "../app/model.js";
 import { CONNECT, DEFAULT_ROUTE, DISCONNECT } from "../app/model.js";
 import { compileRouteSelection, type RouteSelector } from "../app/route-selection.js";
 import { type FunctionSpec, functionSpecFor, type Invoker } from "../invoker/invoker.js";
@@ -15,6 +15,7 @@ export interface Generation {
   connectRoute: Route | undefined;
   disconnectRoute: Route | undefined;
   select: RouteSelector;
+  /** Function specs of the routes that run a function (not MOCK, HTTP, ... routes). */
   specs: Map<Route, FunctionSpec>;
   /** Body schemas by route: the lookup while it runs, then its result (read without a hop). */
   schemas: Map<
@@ -62,13 +63,15 @@ export function compileGeneration(app: App, invoker: Invoker, previous?: Generat
     connectRoute: routes.get(CONNECT),
     disconnectRoute: routes.get(DISCONNECT),
     select: compileRouteSelection(app.routeSelectionExpression),
-    specs: new Map(app.routes.map((r) => [r, functionSpecFor(app, r)])),
+    specs: new Map(
+      app.routes.flatMap((r) => (r.target ? [[r, functionSpecFor(app, r)] as const] : [])),
+    ),
     schemas: new Map(),
     wss,
   };
 }
 
 /** The function spec a generation runs a route with. */
-export function specOf(gen: Generation, route: Route): FunctionSpec {
+export function specOf(gen: Generation, route: FunctionRoute): FunctionSpec {
   return gen.specs.get(route) ?? functionSpecFor(gen.app, route);
 }

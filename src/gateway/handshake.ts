@@ -1,9 +1,13 @@
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { apiIdFor, executeApiDomain } from "../app/aws-names.js";
-import { CONNECT } from "../app/model.js";
+import { CONNECT, type Route } from "../app/model.js";
 import { authorizerSpecFor } from "../invoker/invoker.js";
-import type { WebSocketAuthorizerResult, WebSocketResult } from "../runtime/events.js";
+import type {
+  WebSocketAuthorizerResult,
+  WebSocketEvent,
+  WebSocketResult,
+} from "../runtime/events.js";
 import { Reject } from "../runtime/reject.js";
 import { type HttpAnswer, httpError, integrationError, policyDenied } from "../wire.js";
 import {
@@ -22,6 +26,7 @@ import {
 import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { chooseProtocol, type Generation, specOf } from "./generation.js";
 import { newId } from "./ids.js";
+import { runRouteIntegration } from "./integrated.js";
 import { invokeAndReport } from "./invocation.js";
 import { resultStatus } from "./route-response.js";
 import { accept, invokeDisconnect } from "./session.js";
@@ -267,6 +272,9 @@ async function runConnect(
 ): Promise<NonNullable<Verdict> | { protocol: string | undefined }> {
   const route = gen.connectRoute;
   if (!route) return { protocol: undefined };
+  if (route.integration !== undefined || route.target === undefined) {
+    return connectIntegrated(core, gen, route, buildConnectEvent(facts, handshake, Date.now()));
+  }
   const outcome = await invokeAndReport(core, gen, {
     spec: specOf(gen, route),
     event: buildConnectEvent(facts, handshake, Date.now()),
@@ -302,4 +310,34 @@ async function runConnect(
     }
   }
   return { protocol };
+}
+
+/**
+ * `$connect` through a route that is not a Lambda proxy: a failed integration refuses the
+ * handshake with 500 (a timeout with 504), a backend status outside 2xx refuses with that
+ * status and the mapped body; otherwise it is accepted.
+ */
+async function connectIntegrated(
+  core: GatewayCore,
+  gen: Generation,
+  route: Route,
+  event: WebSocketEvent,
+): Promise<NonNullable<Verdict> | { protocol: string | undefined }> {
+  const outcome = await runRouteIntegration(core, gen, route, event, "");
+  if (outcome.kind === "timeout") {
+    return { refuse: integrationError("SB_ERR_HANDLER_TIMEOUT"), reason: "$connect timed out" };
+  }
+  if (outcome.kind === "error") {
+    return {
+      refuse: integrationError("SB_ERR_HANDLER_FAILED"),
+      reason: "$connect integration failed",
+    };
+  }
+  if (outcome.status < 200 || outcome.status > 299) {
+    return {
+      refuse: { status: outcome.status, body: outcome.body ?? "", headers: {} },
+      reason: `$connect integration answered ${outcome.status}`,
+    };
+  }
+  return { protocol: undefined };
 }

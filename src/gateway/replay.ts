@@ -28,6 +28,10 @@ export function replay(
   const gen = core.generation;
   const route = gen.routes.get(routeKey);
   if (!route) throw new Error(`no route "${routeKey}" in the app now served`);
+  // Only functions are invoked again; a backend integration (HTTP, MOCK, ...) is not a function.
+  if (route.target === undefined) {
+    throw new Error(`route "${routeKey}" is served by an integration, not a function`);
+  }
   const now = Date.now();
   const requestContext = {
     ...recorded.requestContext,

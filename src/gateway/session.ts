@@ -8,6 +8,7 @@ import { buildDisconnectEvent, type ConnectionFacts } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
 import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { type Generation, specOf } from "./generation.js";
+import { runRouteIntegration } from "./integrated.js";
 import { invokeAndReport } from "./invocation.js";
 
 /**
@@ -94,6 +95,10 @@ export async function invokeDisconnect(
   const route = gen.disconnectRoute;
   if (!route || core.abandoned) return;
   const event = buildDisconnectEvent(facts, code, reason, Date.now());
+  if (route.integration !== undefined || route.target === undefined) {
+    await runRouteIntegration(core, gen, route, event, "");
+    return;
+  }
   await invokeAndReport(core, gen, {
     spec: specOf(gen, route),
     event,

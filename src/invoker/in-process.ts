@@ -91,6 +91,8 @@ export class InProcessInvoker implements Invoker {
       const schema = importedAt(mod, route.body.export);
       return isStandardSchema(schema) ? schema : undefined;
     }
+    // A route that runs no function (MOCK, HTTP, ...) has no handler to carry a schema.
+    if (route.target === undefined) return undefined;
     const fn = (await this.resolve(route.target)) as Callable & {
       [BODY_SCHEMA]?: StandardSchemaV1;
     };

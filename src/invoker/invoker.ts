@@ -3,6 +3,7 @@ import {
   type App,
   AUTHORIZER_DEFAULTS,
   type Authorizer,
+  type FunctionRoute,
   type HandlerTarget,
   type Route,
 } from "../app/model.js";
@@ -40,7 +41,7 @@ export interface Invoker {
 }
 
 /** The function name a route runs as when its source did not name it (`chat-dev-send`). */
-export function functionSpecFor(app: App, route: Route): FunctionSpec {
+export function functionSpecFor(app: App, route: FunctionRoute): FunctionSpec {
   const slug = route.key.replace(/^\$/, "").replace(/[^A-Za-z0-9_-]/g, "_") || "route";
   return {
     target: route.target,

@@ -28,7 +28,7 @@ async function runtimes(files: Record<string, string>): Promise<Record<string, u
     await writeFile(path.join(dir, name), text);
   }
   const app = await loadApp(dir, { loader });
-  return Object.fromEntries(app.routes.map((route) => [route.key, route.target.runtime]));
+  return Object.fromEntries(app.routes.map((route) => [route.key, route.target?.runtime]));
 }
 
 // Which AWS SDK a function's imports fall back to depends on its runtime: each format's own.

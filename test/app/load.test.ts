@@ -186,7 +186,7 @@ limits:
       format: "switchboard-json",
     });
     expect(app.routeSelectionExpression).toBe("$request.body.action");
-    expect(app.routes.map((r) => [r.key, r.target.export, r.timeoutMs])).toEqual([
+    expect(app.routes.map((r) => [r.key, r.target?.export, r.timeoutMs])).toEqual([
       ["$default", "send", 29_000],
       ["$connect", "handler", 29_000],
     ]);
@@ -229,7 +229,7 @@ export default defineApp({
       file: path.join(dir, "src/schemas.ts"),
       export: "SendBody",
     });
-    expect(fallback?.target.export).toBe("handler");
+    expect(fallback?.target?.export).toBe("handler");
   });
 
   it("takes an export named app when there is no default export", async () => {

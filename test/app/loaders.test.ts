@@ -150,7 +150,7 @@ describe("serverless.yml", () => {
       ].join("\n"),
     });
     const app = await loadApp(dir, { loader });
-    expect(app.routes.map((r) => [r.key, r.target.export, r.functionName])).toEqual([
+    expect(app.routes.map((r) => [r.key, r.target?.export, r.functionName])).toEqual([
       ["$default", "a", "chat-dev-a"],
       ["chat", "b", "chat-dev-b"],
     ]);
@@ -292,7 +292,7 @@ describe("serverless.ts", () => {
       stage: "beta",
       source: { format: "serverless" },
     });
-    expect(app.routes[0]?.target.file).toBe(path.join(dir, "src/handler.ts"));
+    expect(app.routes[0]?.target?.file).toBe(path.join(dir, "src/handler.ts"));
   });
 });
 
@@ -329,7 +329,7 @@ describe("Architect", () => {
       const app = await loadApp(dir, { loader });
       expect(app.source.file).toBe(path.join(dir, name));
       expect(app.routes.map((r) => r.key)).toEqual(["$connect", "$disconnect", "$default", "chat"]);
-      expect(app.routes[3]?.target.file).toBe(path.join(dir, "lib/chat/index.mjs"));
+      expect(app.routes[3]?.target?.file).toBe(path.join(dir, "lib/chat/index.mjs"));
     }
     const bad = await appDir({
       ...handlers,
@@ -362,12 +362,12 @@ describe("Architect", () => {
       "named-testing-ws-chat_leave",
       "named-testing-ws-room_list",
     ]);
-    expect(custom[0]?.target.file).toBe(path.join(dir, "src/ws/chat/join/index.mjs"));
+    expect(custom[0]?.target?.file).toBe(path.join(dir, "src/ws/chat/join/index.mjs"));
   });
 });
 
 describe("SAM / CloudFormation", () => {
-  it("reports unsupported integrations and unresolvable references, with lines", async () => {
+  it("reports integrations that cannot be read and unresolvable references, with lines", async () => {
     const dir = await appDir({
       "src/app.mjs": HANDLERS,
       "template.yaml": [
@@ -387,7 +387,7 @@ describe("SAM / CloudFormation", () => {
         "    Properties:",
         "      ApiId: !Ref Api",
         "      IntegrationType: HTTP_PROXY",
-        "      IntegrationUri: https://example.com",
+        "      IntegrationUri: ftp://example.com",
         "  ConnectRoute:",
         "    Type: AWS::ApiGatewayV2::Route",
         "    Properties:",
@@ -413,7 +413,7 @@ describe("SAM / CloudFormation", () => {
       ].join("\n"),
     });
     expect(await problems(dir)).toEqual([
-      '<dir>/template.yaml:16:7 Resources.SendInteg.Properties.IntegrationType — expected AWS_PROXY (a Lambda proxy integration; AWS, HTTP, HTTP_PROXY and MOCK are not emulated), found a string ("HTTP_PROXY")',
+      '<dir>/template.yaml:17:7 Resources.SendInteg.Properties.IntegrationUri — expected an http:// or https:// URL, found a string ("ftp://example.com")',
       '<dir>/template.yaml:38:11 Resources.ConnectFn.Properties.Environment.Variables.TABLE.Ref — expected the name of a parameter, pseudo parameter or resource in this template, found "MissingTable"',
     ]);
   });

@@ -43,7 +43,7 @@ describe("native config: handler, secrets, tables, seed, stages", () => {
     );
     const loaded = await loadApp(dir, { loader });
     expect(
-      loaded.routes.map((r) => [r.key, r.target.file, r.target.export, r.routeResponse]),
+      loaded.routes.map((r) => [r.key, r.target?.file, r.target?.export, r.routeResponse]),
     ).toEqual([
       ["$connect", path.join(dir, "src", "all.ts"), "handler", false],
       ["send", path.join(dir, "src", "all.ts"), "handler", true],

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadApp } from "../../src/app/load.js";
-import { type App, DEFAULT_LIMITS, type Route } from "../../src/app/model.js";
+import { type App, DEFAULT_LIMITS, type FunctionRoute } from "../../src/app/model.js";
 import { ModuleLoader } from "../../src/app/module-loader.js";
 import {
   type CfnResource,
@@ -45,7 +45,10 @@ function props(t: CfnTemplate, id: string): Record<string, any> {
 }
 
 /** A small App literal (no loading): handler files are never read by the compiler. */
-function app(routes: Array<Partial<Route> & { key: string }>, extra: Partial<App> = {}): App {
+function app(
+  routes: Array<Partial<FunctionRoute> & { key: string }>,
+  extra: Partial<App> = {},
+): App {
   return {
     name: "demo",
     stage: "prod",

@@ -52,7 +52,7 @@ describe("round trip: the build output loads as an app", () => {
           ),
           export: "handler",
         });
-        expect((await stat(route.target.file)).isFile()).toBe(true);
+        expect((await stat(route.target?.file ?? "")).isFile()).toBe(true);
         expect(route.environment).toEqual({});
       }
       // The AWS-only variables (table, @connections endpoint, NODE_OPTIONS) are the gateway's business.

@@ -34,7 +34,7 @@ describe("Architect app (app.arc, @architect/functions) under switchboard dev", 
       "kick",
     ]);
     const kick = app.app.routes.find((r) => r.key === "kick");
-    expect(kick?.target.file).toMatch(/lib\/kick\/index\.js$/);
+    expect(kick?.target?.file).toMatch(/lib\/kick\/index\.js$/);
     expect(kick).toMatchObject({ timeoutMs: 2000, memoryMb: 256 });
     expect(app.app.routes.find((r) => r.key === "whoami")).toMatchObject({
       timeoutMs: 10_000,

@@ -12,7 +12,7 @@ describe("LambdaSharp-style module (Module.yml, method invocation) under switchb
   it("reads Function items (in namespaces too), their sources, Invoke methods and settings", () => {
     expect(app.app.source.format).toBe("lambdasharp");
     expect(app.app.name).toBe("Sample.WebSockets");
-    expect(app.app.routes.map((r) => [r.key, r.target.export, r.target.method])).toEqual([
+    expect(app.app.routes.map((r) => [r.key, r.target?.export, r.target?.method])).toEqual([
       ["$connect", "Function", "OpenConnectionAsync"],
       ["$disconnect", "Function", "CloseConnectionAsync"],
       ["send", "Function", "SendMessageAsync"],
@@ -31,7 +31,7 @@ describe("LambdaSharp-style module (Module.yml, method invocation) under switchb
       timeoutMs: 10_000,
       functionName: "MessageFunction",
     });
-    expect(byKey.get("whoami")?.target.file).toMatch(/MessageFunction\/Function\.ts$/);
+    expect(byKey.get("whoami")?.target?.file).toMatch(/MessageFunction\/Function\.ts$/);
   });
 
   it("connects, and a method's return value comes back", async () => {

@@ -13,7 +13,7 @@ describe("handler export shapes (Serverless Framework service) under switchboard
 
   it("reads each handler string as module + export path", () => {
     expect(
-      app.app.routes.map((r) => [r.key, r.target.file.split("/").pop(), r.target.export]),
+      app.app.routes.map((r) => [r.key, r.target?.file.split("/").pop(), r.target?.export]),
     ).toEqual([
       ["$connect", "connect.js", "default"],
       ["echo", "routes.js", "handlers.echo"],

@@ -63,7 +63,7 @@ describe("native features under switchboard dev: stage overrides, missing secret
       expect(app.app.environment.TABLE_NOTES).toBe("notes-prod-notes");
       const add = app.app.routes.find((r) => r.key === "add");
       expect(add?.memoryMb).toBe(2048);
-      expect(add?.target.export).toBe("handler");
+      expect(add?.target?.export).toBe("handler");
       const client = await TestClient.connect(`${app.url}?token=prod%20token`);
       await client.close();
     } finally {

@@ -56,7 +56,7 @@ describe("the AWS SDK the Lambda runtime carries (SAM app with no dependencies) 
   });
 
   it("reads each function's runtime (Globals, and the function's own)", () => {
-    const runtimes = Object.fromEntries(app.app.routes.map((r) => [r.key, r.target.runtime]));
+    const runtimes = Object.fromEntries(app.app.routes.map((r) => [r.key, r.target?.runtime]));
     expect(runtimes).toEqual({
       $connect: "nodejs20.x",
       $disconnect: "nodejs20.x",

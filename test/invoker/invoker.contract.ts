@@ -1,6 +1,6 @@
 import path from "node:path";
 import { expect, it } from "vitest";
-import type { Route } from "../../src/app/model.js";
+import type { FunctionRoute } from "../../src/app/model.js";
 import type { FunctionSpec, InvokeOutcome, Invoker } from "../../src/invoker/invoker.js";
 import type { RuntimeBindings } from "../../src/runtime/bindings.js";
 import { MemoryConnectionStore } from "../../src/runtime/connection-store.js";
@@ -27,7 +27,7 @@ function spec(exportName: string, over: Partial<FunctionSpec> = {}): FunctionSpe
   };
 }
 
-function route(key: string, over: Partial<Route> = {}): Route {
+function route(key: string, over: Partial<FunctionRoute> = {}): FunctionRoute {
   return {
     key,
     target: { file: HANDLERS, export: "promised" },

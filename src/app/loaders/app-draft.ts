@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describeValue, quote } from "../describe-value.js";
 import { type Resolved, resolveHandler } from "../handler-target.js";
+import type { Integration } from "../integration.js";
 import type { DocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load-options.js";
 import {
@@ -47,7 +48,10 @@ export interface RouteDraft {
   at: DocumentPath;
   /** What declares the route, in the source's terms (`function connect`), for conflict messages. */
   declaredIn: string;
-  handler: HandlerDraft;
+  /** The function it runs; absent for a backend integration (MOCK, HTTP, ...). */
+  handler?: HandlerDraft;
+  /** Not a Lambda proxy: how the route reaches its backend (see `integration.ts`). */
+  integration?: Integration;
   functionName?: string;
   routeResponse: boolean;
   timeoutMs: number;
@@ -175,7 +179,9 @@ export async function finishApp(
   };
   await Promise.all([
     ...draft.routes.map((route) =>
-      check(route.handler, route.runtime, (target) => targets.set(route, target)),
+      route.handler
+        ? check(route.handler, route.runtime, (target) => targets.set(route, target))
+        : undefined,
     ),
     ...(draft.authorizer
       ? [
@@ -188,17 +194,30 @@ export async function finishApp(
   issues.throwIfAny();
   const warnings = issues.warnings();
 
-  const routes = draft.routes.map(
-    (route): Route => ({
+  const routes = draft.routes.map((route): Route => {
+    const common = {
       key: route.key,
-      target: targets.get(route) as HandlerTarget,
       ...(route.functionName ? { functionName: route.functionName } : {}),
       routeResponse: route.routeResponse,
       timeoutMs: route.timeoutMs,
       memoryMb: route.memoryMb,
       environment: route.environment,
-    }),
-  );
+    };
+    const target = targets.get(route);
+    const integration = route.integration;
+    if (target) {
+      return integration?.kind === "aws-lambda"
+        ? { ...common, target, integration }
+        : { ...common, target };
+    }
+    return {
+      ...common,
+      integration:
+        integration && integration.kind !== "aws-lambda"
+          ? integration
+          : { kind: "unemulated", type: "AWS", reason: "no function to invoke" },
+    };
+  });
   const authorizer: Authorizer | undefined =
     draft.authorizer && authorizerTarget
       ? {

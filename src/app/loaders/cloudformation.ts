@@ -17,6 +17,7 @@ import {
   readMemory,
   readTimeout,
 } from "./app-draft.js";
+import { type ReadIntegration, readIntegration } from "./cloudformation-integrations.js";
 import {
   CLOUDFORMATION_TAGS,
   IntrinsicResolver,
@@ -32,6 +33,7 @@ const API = "AWS::ApiGatewayV2::Api";
 const ROUTE = "AWS::ApiGatewayV2::Route";
 const INTEGRATION = "AWS::ApiGatewayV2::Integration";
 const ROUTE_RESPONSE = "AWS::ApiGatewayV2::RouteResponse";
+const INTEGRATION_RESPONSE = "AWS::ApiGatewayV2::IntegrationResponse";
 const AUTHORIZER = "AWS::ApiGatewayV2::Authorizer";
 const STAGE = "AWS::ApiGatewayV2::Stage";
 const SAM_FUNCTION = "AWS::Serverless::Function";
@@ -56,9 +58,10 @@ interface FunctionInfo {
 
 /**
  * Read a SAM or CloudFormation template (YAML with the short-form tags, or JSON): the
- * `AWS::ApiGatewayV2::Api` with `ProtocolType: WEBSOCKET`, its Routes, their `AWS_PROXY`
- * Integrations to Lambda functions (`AWS::Serverless::Function` with `Globals`, or
- * `AWS::Lambda::Function` with a local `Code` path), RouteResponses, a REQUEST Authorizer and
+ * `AWS::ApiGatewayV2::Api` with `ProtocolType: WEBSOCKET`, its Routes, their Integrations of
+ * every type (`cloudformation-integrations.ts`: `AWS_PROXY` and `AWS` to Lambda functions,
+ * `AWS::Serverless::Function` with `Globals` or `AWS::Lambda::Function` with a local `Code`
+ * path; `MOCK`, `HTTP`, `HTTP_PROXY`, DynamoDB actions), RouteResponses, a REQUEST Authorizer and
  * the Stage name. Intrinsics resolve with parameter defaults; references to tables, functions
  * and the API in environment variables become the names the stack would give them.
  *
@@ -198,9 +201,23 @@ class TemplateReader {
       }
       const integration = this.#integration(id);
       if (!integration) continue;
+      if (integration.kind === "backend") {
+        routes.push({
+          key,
+          at: this.#at(id, "RouteKey"),
+          declaredIn: `route ${id}`,
+          integration: integration.integration,
+          routeResponse: rrse === "$default" && responses.has(id),
+          timeoutMs: integration.timeoutMs ?? 29_000,
+          memoryMb: DEFAULT_MEMORY_MB,
+          environment: {},
+        });
+        continue;
+      }
       const fn = this.#function(integration.functionId, integration.at);
       if (!fn) continue;
       routes.push({
+        ...(integration.integration ? { integration: integration.integration } : {}),
         key,
         at: this.#at(id, "RouteKey"),
         declaredIn: `route ${id}`,
@@ -317,40 +334,23 @@ class TemplateReader {
     return { name: name ?? DEFAULT_STAGE, at: this.#at(stage[0], "StageName") };
   }
 
-  /** The function a route's integration invokes (and the integration's own timeout). */
-  #integration(
-    routeId: string,
-  ): { functionId: string; at: DocumentPath; timeoutMs?: number } | undefined {
+  /** A route's integration: the function it invokes (and how), or the backend it reaches. */
+  #integration(routeId: string): ReadIntegration | undefined {
     const integrationId = this.#referenced(routeId, "Target", [INTEGRATION], undefined);
     if (!integrationId) return undefined;
-    const type = this.#string(integrationId, "IntegrationType");
-    if (type !== "AWS_PROXY") {
-      this.#issues.add(
-        this.#at(integrationId, "IntegrationType"),
-        "AWS_PROXY (a Lambda proxy integration; AWS, HTTP, HTTP_PROXY and MOCK are not emulated)",
-        describeValue(type),
-      );
-      return undefined;
-    }
-    const uriAt = this.#at(integrationId, "IntegrationUri");
-    const functionId = this.#functionIn(integrationId, "IntegrationUri");
-    if (!functionId) return undefined;
-    const timeout = this.#property(integrationId, "TimeoutInMillis");
-    if (
-      timeout !== undefined &&
-      (typeof timeout !== "number" || timeout < 50 || timeout > 29_000)
-    ) {
-      this.#issues.add(
-        this.#at(integrationId, "TimeoutInMillis"),
-        "a number of ms from 50 to 29000",
-        describeValue(timeout),
-      );
-    }
-    return {
-      functionId,
-      at: uriAt,
-      ...(typeof timeout === "number" ? { timeoutMs: timeout } : {}),
-    };
+    return readIntegration(integrationId, {
+      string: (id, property) => this.#string(id, property),
+      value: (id, property) => this.#property(id, property),
+      at: (id, property) => this.#at(id, property),
+      has: (id, property) => this.#resources[id]?.Properties?.[property] !== undefined,
+      functionIn: (id, property) => this.#functionIn(id, property),
+      responsesOf: (id) =>
+        this.#ofType(INTEGRATION_RESPONSE)
+          .filter(([responseId]) => this.#refersTo(responseId, "IntegrationId", id))
+          .map(([responseId]) => responseId),
+      hasTables: this.#ofType("AWS::DynamoDB::Table").length > 0,
+      issues: this.#issues,
+    });
   }
 
   /** The Lambda function an invocation URI names: by reference, or by its FunctionName in an ARN. */

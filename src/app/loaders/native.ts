@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../../errors.js";
 import { isStandardSchema } from "../../runtime/schema.js";
-import type { AppConfig, RouteConfig, SecretConfig } from "../config.js";
+import type { AppConfig, HttpRouteConfig, RouteConfig, SecretConfig } from "../config.js";
 import { parseConfigDocument } from "../config-document.js";
 import { checkConfigShape, valueAt } from "../config-schema.js";
 import { describeValue, listNames, quote } from "../describe-value.js";
@@ -197,6 +197,8 @@ async function buildApp(
   const app = shape.config;
   const limits = normalizeLimits(app);
   const routes = Object.entries(app.routes).map(([key, value]): Route => {
+    if (typeof value === "object" && "http" in value)
+      return httpRoute(key, value, limits.timeoutMs);
     const route: RouteConfig = typeof value === "string" ? { handler: value } : value;
     const body = bodySchema(route.body, refs.bodies.get(key));
     return {
@@ -276,7 +278,9 @@ function lookUpSecrets(
     });
   collect(app.secrets, ["secrets"]);
   for (const [key, route] of Object.entries(app.routes)) {
-    if (typeof route !== "string") collect(route.secrets, ["routes", key, "secrets"]);
+    if (typeof route !== "string" && "secrets" in route) {
+      collect(route.secrets, ["routes", key, "secrets"]);
+    }
   }
   if (declared.length === 0) return {};
   const lookup = options.secrets([...new Set(declared.map((d) => d.name))], { stage, root });
@@ -418,4 +422,21 @@ async function resolveRefs(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** A route served by an HTTP backend (`HTTP_PROXY`): no function, so no memory or environment. */
+function httpRoute(key: string, route: HttpRouteConfig, defaultTimeoutMs: number): Route {
+  return {
+    key,
+    integration: {
+      kind: "http-proxy",
+      method: route.method ?? "POST",
+      url: route.http,
+      requestParameters: { ...route.requestParameters },
+    },
+    routeResponse: route.routeResponse ?? false,
+    timeoutMs: route.timeout !== undefined ? secondsToMs(route.timeout) : defaultTimeoutMs,
+    memoryMb: DEFAULT_MEMORY_MB,
+    environment: {},
+  };
 }

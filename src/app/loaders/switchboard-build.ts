@@ -5,6 +5,7 @@ import path from "node:path";
 import { unzipSync } from "fflate";
 import { ConfigError, type ConfigIssue } from "../../errors.js";
 import { describeValue } from "../describe-value.js";
+import type { LambdaIntegration } from "../integration.js";
 import { displayFile, formatDocumentPath } from "../issue-location.js";
 import type { LoadAppOptions } from "../load-options.js";
 import {
@@ -15,6 +16,7 @@ import {
   DEFAULT_STAGE,
   type Route,
 } from "../model.js";
+import { type ReadIntegration, readIntegration } from "./cloudformation-integrations.js";
 
 /** What `manifest.json` of a build says about itself (see src/aws/build.ts). */
 const GENERATOR = "switchboard build";
@@ -185,6 +187,32 @@ export async function loadSwitchboardBuild(
       continue;
     }
     const integration = props(integrationId);
+    const routeResponse =
+      answered.has(routeId) || typeof properties.RouteResponseSelectionExpression === "string";
+    const timeoutMs =
+      typeof integration.TimeoutInMillis === "number"
+        ? integration.TimeoutInMillis
+        : DEFAULT_LIMITS.timeoutMs;
+    let mapped: LambdaIntegration | undefined;
+    if (integration.IntegrationType !== "AWS_PROXY") {
+      // What the build compiled from a non-proxy integration, read back the way templates are.
+      const read = readBuiltIntegration(integrationId, resources, (at, expected, found) =>
+        fail(templateFile, at, expected, found),
+      );
+      if (!read) continue;
+      if (read.kind === "backend") {
+        routes.push({
+          key,
+          integration: read.integration,
+          routeResponse,
+          timeoutMs,
+          memoryMb: 128,
+          environment: {},
+        });
+        continue;
+      }
+      mapped = read.integration;
+    }
     const built = functionOf(integration.IntegrationUri, [
       "Resources",
       integrationId,
@@ -198,13 +226,10 @@ export async function loadSwitchboardBuild(
     routes.push({
       key,
       target: { file: built.file, export: "handler" },
+      ...(mapped ? { integration: mapped } : {}),
       functionName: built.fn.name,
-      routeResponse:
-        answered.has(routeId) || typeof properties.RouteResponseSelectionExpression === "string",
-      timeoutMs:
-        typeof integration.TimeoutInMillis === "number"
-          ? integration.TimeoutInMillis
-          : DEFAULT_LIMITS.timeoutMs,
+      routeResponse,
+      timeoutMs,
       memoryMb: typeof lambda.MemorySize === "number" ? lambda.MemorySize : 128,
       environment,
     });
@@ -353,4 +378,46 @@ function commonEntries(records: Record<string, string>[]): Record<string, string
   return Object.fromEntries(
     Object.entries(first).filter(([name, value]) => rest.every((r) => r[name] === value)),
   );
+}
+
+/**
+ * A non-proxy integration of a build's `template.json`, read with the CloudFormation loader's
+ * reader (`Fn::Sub` URIs with the pseudo parameters the build writes resolved). Warnings are
+ * dropped: the build already refused what is not emulated.
+ */
+function readBuiltIntegration(
+  integrationId: string,
+  resources: Record<string, Resource>,
+  fail: (at: (string | number)[], expected: string, found: string) => void,
+): ReadIntegration | undefined {
+  const region = process.env.AWS_REGION ?? "us-east-1";
+  const value = (id: string, property: string) => resources[id]?.Properties?.[property];
+  const at = (id: string, property?: string) =>
+    property ? ["Resources", id, "Properties", property] : ["Resources", id];
+  const string = (id: string, property: string): string | undefined => {
+    const raw = value(id, property);
+    if (typeof raw === "string") return raw;
+    const sub = (raw as { "Fn::Sub"?: unknown } | undefined)?.["Fn::Sub"];
+    if (typeof sub !== "string") return undefined;
+    // A Lambda URI keeps its `${Fn.Arn}` reference (what `functionIdIn` reads).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub pseudo parameters
+    return sub.replaceAll("${AWS::Partition}", "aws").replaceAll("${AWS::Region}", region);
+  };
+  return readIntegration(integrationId, {
+    string,
+    value,
+    at,
+    has: (id, property) => value(id, property) !== undefined,
+    functionIn: (id, property) => functionIdIn(value(id, property)),
+    responsesOf: (id) =>
+      Object.entries(resources)
+        .filter(
+          ([, r]) =>
+            r?.Type === "AWS::ApiGatewayV2::IntegrationResponse" &&
+            refOf(r.Properties?.IntegrationId) === id,
+        )
+        .map(([responseId]) => responseId),
+    hasTables: true,
+    issues: { add: fail, warn: () => undefined },
+  });
 }

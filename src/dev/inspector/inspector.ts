@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { integrationLabel } from "../../app/integration.js";
 import type { App } from "../../app/model.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import { crossSite } from "../../gateway/host-check.js";
@@ -71,8 +72,10 @@ function routesOf(app: App) {
     authorizer: app.authorizer ? app.authorizer.name : undefined,
     routes: app.routes.map((route) => ({
       key: route.key,
-      functionName: functionSpecFor(app, route).functionName,
-      handler: `${route.target.file.startsWith(app.root) ? route.target.file.slice(app.root.length + 1) : route.target.file}#${route.target.export}${route.target.method ? `.${route.target.method}` : ""}`,
+      functionName: route.target ? functionSpecFor(app, route).functionName : undefined,
+      handler: route.target
+        ? `${route.target.file.startsWith(app.root) ? route.target.file.slice(app.root.length + 1) : route.target.file}#${route.target.export}${route.target.method ? `.${route.target.method}` : ""}`
+        : integrationLabel(route.integration),
       routeResponse: route.routeResponse ?? false,
       timeoutMs: route.timeoutMs,
     })),
@@ -96,6 +99,8 @@ export function createInspector(gateway: Gateway): Inspector {
   const streams = new Set<ServerResponse>();
 
   const broadcast = (event: string, data: unknown) => {
+    // Nobody watching: nothing to serialize (this runs for every recorded entry).
+    if (streams.size === 0) return;
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of streams) {
       // A page that stopped reading is dropped, never buffered without end.
@@ -109,7 +114,7 @@ export function createInspector(gateway: Gateway): Inspector {
   };
   timeline.subscribe((entry: Entry) => {
     broadcast("entry", entry);
-    if (entry.kind === "connect" || entry.kind === "disconnect") {
+    if (streams.size > 0 && (entry.kind === "connect" || entry.kind === "disconnect")) {
       broadcast("connections", timeline.connections());
     }
   });

@@ -71,15 +71,36 @@ function cut(text: string): string {
 
 /**
  * The recorded copy of an event: its body cut to {@link VALUE_CHARS}, so one message cannot
- * fill the timeline, and the rest (request context, headers) to as much again.
+ * fill the timeline. A shallow copy, not a JSON round trip: the gateway builds events from
+ * plain JSON values, and this runs for every invocation while the inspector records.
  */
 function recordedEvent(event: unknown): unknown {
   if (event === null || typeof event !== "object") return jsonSafe(event);
   const body = (event as { body?: unknown }).body;
-  if (typeof body !== "string" || body.length <= VALUE_CHARS) {
-    return jsonSafe(event, 2 * VALUE_CHARS);
+  if (typeof body !== "string" || body.length <= VALUE_CHARS) return { ...event };
+  return { ...event, body: cut(body), bodyTruncated: true };
+}
+
+/**
+ * The recorded copy of a result. A Lambda proxy result (`{ statusCode, body }`, the usual
+ * case) or a string is copied with its body cut; anything else goes through {@link jsonSafe}.
+ */
+function recordedResult(result: unknown): unknown {
+  if (typeof result === "string") return cut(result);
+  if (result !== null && typeof result === "object" && !Array.isArray(result)) {
+    const { statusCode, body, ...rest } = result as { statusCode?: unknown; body?: unknown };
+    if (
+      Object.keys(rest).length === 0 &&
+      (statusCode === undefined || typeof statusCode === "number") &&
+      (body === undefined || typeof body === "string")
+    ) {
+      return {
+        ...(statusCode !== undefined ? { statusCode } : {}),
+        ...(body !== undefined ? { body: cut(body) } : {}),
+      };
+    }
   }
-  return jsonSafe({ ...event, body: cut(body), bodyTruncated: true }, 2 * VALUE_CHARS);
+  return jsonSafe(result);
 }
 
 /**
@@ -130,7 +151,7 @@ export class Timeline {
             outcome: outcome.kind,
             durationMs: Math.round(outcome.durationMs * 100) / 100,
             event: recordedEvent(r.event),
-            ...(outcome.kind === "ok" ? { result: jsonSafe(outcome.result) } : {}),
+            ...(outcome.kind === "ok" ? { result: recordedResult(outcome.result) } : {}),
             ...(outcome.kind === "error" ? { error: thrown(outcome.error) } : {}),
           },
           failed: outcome.kind !== "ok",
