@@ -32,7 +32,7 @@ export interface GatewayCore {
   /** Which `Host` and `X-Forwarded-*` values handshake events carry (see `GatewayOptions.edge`). */
   readonly edge: "aws" | "local";
   /** The app's public domain (`requestContext.domainName`), when not the execute-api one. */
-  readonly domainName?: string;
+  readonly domainName: string | undefined;
   /** Per-connection bounds. */
   readonly bounds: GatewayBounds;
   /** Tails of closed connections whose queued work (`$disconnect` included) still runs. */

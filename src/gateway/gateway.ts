@@ -147,7 +147,8 @@ export class Gateway extends EventEmitter<GatewayEventMap> {
       settling: new Set(),
       disconnects: new Pacer(DISCONNECTS_PER_TURN),
       edge: options.edge ?? "aws",
-      ...(options.domainName ? { domainName: options.domainName } : {}),
+      // Always present (undefined: the execute-api domain), so the core keeps one shape.
+      domainName: options.domainName,
       bounds,
       completeUpgrade: options.completeUpgrade ?? upgradeWithWs,
     };
