@@ -8,7 +8,8 @@ const run = promisify(execFile);
 it("switchboard/testing runs under node:test (the built package, no vitest)", async () => {
   const { stdout } = await run(
     process.execPath,
-    ["--test", "test/fixtures/node-test/chat.test.mjs"],
+    // TAP on every Node version (Node 24 defaults to the spec reporter even without a terminal).
+    ["--test", "--test-reporter=tap", "test/fixtures/node-test/chat.test.mjs"],
     { cwd: REPO_ROOT },
   );
   expect(stdout).toMatch(/^# pass 1$/m);
