@@ -1,12 +1,11 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/chromium.js";
 import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
 // Debian's Chromium (.ci/run installs it); playwright-core drives it, no browser download.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const EXAMPLE = path.join(FIXTURES, "..", "..", "examples", "chat");
 const SHOTS = path.join(FIXTURES, "..", ".tmp", "screenshots");
 
@@ -23,22 +22,8 @@ describe("examples/chat in a real browser (headless Chromium)", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (the CI script does)`);
-    }
     app = await startApp(EXAMPLE);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

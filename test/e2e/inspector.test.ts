@@ -1,14 +1,13 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StartServer } from "../../src/start/start-server.js";
+import { launchChromium } from "../helpers/chromium.js";
 import { TestClient } from "../helpers/client.js";
 import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
 // Debian's Chromium (.ci/run installs it); playwright-core drives it, no browser download.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const EXAMPLE = path.join(FIXTURES, "..", "..", "examples", "chat");
 const SHOTS = path.join(FIXTURES, "..", ".tmp", "screenshots");
 
@@ -20,23 +19,8 @@ describe("the dev inspector at /_switchboard (headless Chromium)", () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (the CI script does)`);
-    }
     app = await startApp(EXAMPLE);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
     // A step that does not happen fails with its selector, well inside the test timeout.
     page.setDefaultTimeout(5000);
