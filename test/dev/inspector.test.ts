@@ -37,6 +37,8 @@ describe("dev inspector API", () => {
     // A real `switchboard dev` process: vitest replaces the stack formatting in its workers.
     const dev = await startDevProcess(path.join(FIXTURES, "inspector"));
     try {
+      // Frames and invocations are recorded once the inspector is in use.
+      await fetch(`${dev.http}/_switchboard/api/state`);
       const client = await TestClient.connect(dev.url);
       client.send({ action: "boom", why: "testing" });
       expect(JSON.parse(await client.next())).toMatchObject({ message: "Internal server error" });
@@ -81,6 +83,7 @@ describe("dev inspector API", () => {
 
   it("re-invokes a recorded event with an edited body (the outcome comes back)", async () => {
     app = await startApp("inspector");
+    await state(app);
     const client = await TestClient.connect(app.url);
     client.send("plain text");
     const recorded = await eventually(async () => {
@@ -108,6 +111,7 @@ describe("dev inspector API", () => {
 
   it("records frames out: text cut at FRAME_TEXT_CHARS with the exact size, binary data as base64", async () => {
     app = await startApp("inspector");
+    await state(app);
     const client = await TestClient.connect(app.url);
     const [id] = app.gateway.connectionIds() as [string];
     const long = "é".repeat(FRAME_TEXT_CHARS + 10);
@@ -182,6 +186,10 @@ describe("dev inspector API", () => {
       connections: new MemoryConnectionStore({ ttlSeconds: 0, indexes: [] }),
     });
     const timeline = new Timeline(gateway);
+    // Frames and invocations only while live (the inspector in use): nothing per message before.
+    expect(gateway.listenerCount("frame")).toBe(0);
+    expect(gateway.listenerCount("invocation")).toBe(0);
+    timeline.startLive();
     expect(gateway.listenerCount("frame")).toBe(1);
     for (let i = 0; i < TIMELINE_ENTRIES + 500; i++) {
       gateway.emit("error", { message: `error ${i}` });

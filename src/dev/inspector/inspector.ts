@@ -94,6 +94,9 @@ function stringField(body: Record<string, unknown>, name: string): string {
  * allow-list ran before), and actions must be JSON POSTs (a cross-origin page cannot send one
  * without a CORS preflight, which is never answered).
  */
+/** How long recording goes on after the last inspector request with no page open: 10 min. */
+const IDLE_MS = 10 * 60 * 1000;
+
 export function createInspector(gateway: Gateway): Inspector {
   const timeline = new Timeline(gateway);
   const streams = new Set<ServerResponse>();
@@ -118,6 +121,18 @@ export function createInspector(gateway: Gateway): Inspector {
       broadcast("connections", timeline.connections());
     }
   });
+  // Frames and invocations are recorded while the inspector is in use: from its first request
+  // until IDLE_MS after the last one with no page open (docs/dev.md).
+  let idle: NodeJS.Timeout | undefined;
+  const checkIdle = () => {
+    if (streams.size === 0) timeline.stopLive();
+    else idle = setTimeout(checkIdle, IDLE_MS).unref();
+  };
+  const inUse = () => {
+    timeline.startLive();
+    clearTimeout(idle);
+    idle = setTimeout(checkIdle, IDLE_MS).unref();
+  };
   const heartbeat = setInterval(() => {
     for (const res of streams) res.write(": keep-alive\n\n");
   }, 15_000);
@@ -212,6 +227,7 @@ export function createInspector(gateway: Gateway): Inspector {
       return true;
     }
     const sub = pathname.slice(INSPECTOR_PATH.length);
+    inUse();
     const answer = async () => {
       if (req.method === "GET" || req.method === "HEAD") {
         if (sub === "" || sub === "/") {
@@ -258,6 +274,7 @@ export function createInspector(gateway: Gateway): Inspector {
     appChanged: () => broadcast("app", routesOf(gateway.app)),
     close: () => {
       clearInterval(heartbeat);
+      clearTimeout(idle);
       timeline.close();
       for (const res of streams) res.end();
       streams.clear();

@@ -11,6 +11,9 @@ export const TIMELINE_ENTRIES = 1000;
  * whole timeline (1,000 entries) a few tens of MB at worst, typically far less.
  */
 export const VALUE_CHARS = 16_384;
+/** Events recorded only while the inspector is in use (see {@link Timeline.startLive}). */
+const LIVE_EVENTS = new Set(["frame", "invocation", "invoke", "management"]);
+
 /** Connections whose details are kept after they closed (the open ones are always kept). */
 export const CLOSED_CONNECTIONS = 100;
 
@@ -210,10 +213,42 @@ export class Timeline {
     // One loop over the typed map: the emitter seen untyped (each handler matches its name).
     const emitter = gateway as unknown as EventEmitter;
     const pairs = Object.entries(handlers) as [string, (...args: unknown[]) => void][];
-    for (const [name, fn] of pairs) emitter.on(name, fn);
+    // Frames and invocations (every message's cost) are recorded only while live; the rest
+    // (connections, refusals, errors) always.
+    const always = pairs.filter(([name]) => !LIVE_EVENTS.has(name));
+    this.#live = pairs.filter(([name]) => LIVE_EVENTS.has(name));
+    this.#emitter = emitter;
+    for (const [name, fn] of always) emitter.on(name, fn);
     this.#detach = () => {
-      for (const [name, fn] of pairs) emitter.off(name, fn);
+      for (const [name, fn] of always) emitter.off(name, fn);
+      this.stopLive();
     };
+  }
+
+  readonly #live: [string, (...args: unknown[]) => void][];
+  readonly #emitter: EventEmitter;
+  #recording = false;
+
+  /** Whether frames and invocations are being recorded. */
+  get live(): boolean {
+    return this.#recording;
+  }
+
+  /**
+   * Record frames and invocations from now on. Off until the inspector is opened: they are
+   * built for every message, and a dev server nobody inspects should not pay for them.
+   */
+  startLive(): void {
+    if (this.#recording) return;
+    this.#recording = true;
+    for (const [name, fn] of this.#live) this.#emitter.on(name, fn);
+  }
+
+  /** Stop recording frames and invocations (what was recorded stays). */
+  stopLive(): void {
+    if (!this.#recording) return;
+    this.#recording = false;
+    for (const [name, fn] of this.#live) this.#emitter.off(name, fn);
   }
 
   #add(entry: Omit<Entry, "seq" | "at">): void {
