@@ -1,6 +1,6 @@
 import path from "node:path";
 import {
-  ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { Redis } from "ioredis";
@@ -9,6 +9,7 @@ import { attachLogger } from "../../src/gateway/log.js";
 import { type CliNode, startCliNode } from "../helpers/cli-node.js";
 import { TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
+import { managementClient } from "../helpers/management-client.js";
 import { OwnRedis } from "../helpers/redis-server.js";
 import { FIXTURES, type RunningApp, startApp } from "../helpers/server.js";
 
@@ -42,14 +43,7 @@ async function basicClient(url: string): Promise<{ client: TestClient; id: strin
   return { client, id: connect!.requestContext.connectionId };
 }
 
-function sdkOf(http: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({
-    endpoint: `${http}/test`,
-    region: "us-east-1",
-    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-secret" },
-    maxAttempts: 1,
-  });
-}
+const sdkOf = (http: string) => managementClient(`${http}/test`);
 
 /** The HTTP status PostToConnection answers (200 when it succeeds). */
 async function post(sdk: ApiGatewayManagementApiClient, id: string, data: string): Promise<number> {

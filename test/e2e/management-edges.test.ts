@@ -1,5 +1,4 @@
 import {
-  ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   GetConnectionCommand,
   PostToConnectionCommand,
@@ -7,6 +6,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
+import { managementClient } from "../helpers/management-client.js";
 import { type RunningApp, startApp } from "../helpers/server.js";
 
 type Event = {
@@ -18,14 +18,7 @@ type Event = {
   };
 };
 
-function sdk(endpoint: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-secret" },
-    maxAttempts: 1,
-  });
-}
+const sdk = managementClient;
 
 async function connectWithId(url: string) {
   const client = await TestClient.connect(url);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import {
-  ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   ForbiddenException,
   GetConnectionCommand,
@@ -13,6 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
+import { managementClient } from "../helpers/management-client.js";
 import { type RunningApp, startApp, tmpdir } from "../helpers/server.js";
 
 type Event = {
@@ -26,14 +27,7 @@ type SdkError = Error & {
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UNKNOWN_ID = "AAAAAAAAAAAAAAA=";
 
-function sdk(endpoint: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-secret" },
-    maxAttempts: 1,
-  });
-}
+const sdk = managementClient;
 
 /** The error a promise rejects with (fails the test when it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<SdkError> {
