@@ -39,3 +39,20 @@ describe("Deadlines (invocation timeouts on one timer per duration)", () => {
     expect(fired).toEqual(["short", "long"]);
   });
 });
+
+describe("Deadlines (bookkeeping)", () => {
+  it("cancels in any order, twice harmlessly, and fires only what is left, in order", async () => {
+    const deadlines = new Deadlines();
+    const fired: number[] = [];
+    const entries = Array.from({ length: 6 }, (_, i) => deadlines.add(25, () => fired.push(i)));
+    // head, middle, tail, and one twice
+    for (const i of [0, 3, 5, 3]) entries[i]?.cancel();
+    await sleep(60);
+    expect(fired).toEqual([1, 2, 4]);
+    // An expired entry cancelled afterwards changes nothing; the lane serves new entries.
+    entries[1]?.cancel();
+    deadlines.add(25, () => fired.push(6));
+    await sleep(60);
+    expect(fired).toEqual([1, 2, 4, 6]);
+  });
+});
