@@ -120,8 +120,12 @@ export async function serve(options: ServeOptions): Promise<Served> {
       : undefined;
     // What handlers print goes to the log tagged with function and connection (an `output`
     // event) when a logger listens, else to stdout as before: in-process inside invocation
-    // scopes (with containFaults), and what isolated workers forward.
-    const releaseOutput = tagHandlerOutput((output) => gateway.emit("output", output));
+    // scopes (with containFaults), and what isolated workers forward. A reader of copies (the
+    // dev inspector, `outputCopy`) gets each line either way and never swallows it.
+    const releaseOutput = tagHandlerOutput((output) => {
+      gateway.emit("outputCopy", output);
+      return gateway.emit("output", output);
+    });
     return {
       gateway,
       redisTable,

@@ -31,8 +31,23 @@ afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
 // `switchboard init` from the packed package (what `npx switchboard init` runs after an install),
 // then the generated project's own `npm install` stood in for by linking the packed package
 // and the repository's node_modules (offline): it validates and passes its own `npm test`
-// (tsc, then its vitest suite against DevServer with ws clients), and its README's examples run.
-describe.each(["chat", "minimal"])("switchboard init --template %s", (template) => {
+// (tsc, then its vitest suite on the test kit, `switchboard/testing`), its README's examples
+// run, and its tests catch a broken handler.
+describe.each([
+  {
+    template: "chat",
+    test: "test/chat.test.ts",
+    // The message a room gets is not the one sent: the delivery test must see it.
+    breakage: { file: "src/chat.ts", from: "text: ctx.body.text", to: 'text: "?"' },
+    catches: "delivers a message to everyone in the sender's room",
+  },
+  {
+    template: "minimal",
+    test: "test/app.test.ts",
+    breakage: { file: "src/echo.ts", from: 'type: "echo"', to: 'type: "ohce"' },
+    catches: "echoes anything else through $default",
+  },
+])("switchboard init --template $template", ({ template, test: testFile, breakage, catches }) => {
   it("makes a project that validates and passes its own tests", { timeout: 120_000 }, async () => {
     const home = path.join(ROOT, `home-${template}`);
     mkdirSync(home);
@@ -58,9 +73,26 @@ describe.each(["chat", "minimal"])("switchboard init --template %s", (template) 
     expect(validate.stderr).toBe("");
     expect(validate.stdout).toMatch(/^switchboard\.config\.ts: valid \(\d+ routes\)\n$/);
 
+    // Its test runs the app on the test kit (no server, no ws client), every test passing.
+    const source = readFileSync(path.join(app, testFile), "utf8");
+    expect(source).toContain('from "switchboard/testing"');
+    expect(source).not.toMatch(/DevServer|from "ws"/);
     const test = await sh(app, "npm test");
-    expect(test.stdout + test.stderr).toMatch(/Tests\s+\d+ passed/);
     expect(test.code).toBe(0);
+    const [, passed, total] = /Tests\s+(\d+) passed \((\d+)\)/.exec(test.stdout) ?? [];
+    expect(Number(passed)).toBeGreaterThan(1);
+    expect(passed).toBe(total);
+
+    // A broken handler fails its test (vitest only: tsc has nothing to say about it).
+    const handler = path.join(app, breakage.file);
+    const original = readFileSync(handler, "utf8");
+    expect(original).toContain(breakage.from);
+    writeFileSync(handler, original.replace(breakage.from, breakage.to));
+    const broken = await sh(app, "npx vitest run");
+    expect(broken.code).not.toBe(0);
+    expect(broken.stdout).toMatch(/Tests\s+1 failed/);
+    expect(broken.stdout + broken.stderr).toContain(catches);
+    writeFileSync(handler, original);
 
     // Its README's examples print what it says they print.
     const readme = readFileSync(path.join(app, "README.md"), "utf8");

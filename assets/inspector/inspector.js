@@ -237,6 +237,9 @@ function selectEntry(seq) {
   $("ed-error").hidden = !error;
   if (error)
     $("ed-stack").textContent = error.stack ?? error.message ?? JSON.stringify(error, null, 2);
+  const output = entry.detail.output;
+  $("ed-output").hidden = !Array.isArray(output);
+  if (Array.isArray(output)) showOutput(output, entry.detail.outputDropped);
   const event = entry.detail.event;
   const replayable =
     entry.kind === "invoke" &&
@@ -250,6 +253,20 @@ function selectEntry(seq) {
     $("ed-body").value = typeof event.body === "string" ? event.body : "";
     $("ed-body").disabled = typeof event.body !== "string";
   }
+}
+
+/** An invocation's console lines, one per row, as text (a handler may print what clients sent). */
+function showOutput(lines, dropped) {
+  $("ed-output-lines").replaceChildren(
+    ...lines.map((line) => {
+      const li = el("li", `out-${line.method}`);
+      li.append(el("span", "method", line.method), el("span", "text", line.text));
+      return li;
+    }),
+  );
+  $("ed-output-note").textContent = dropped
+    ? `(${dropped} more line${dropped === 1 ? "" : "s"} not kept)`
+    : "";
 }
 
 async function reinvoke() {

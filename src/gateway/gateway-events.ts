@@ -52,8 +52,18 @@ export interface GatewayEventMap {
   invocation: [InvocationReport];
   /** A connection was accepted: what its handshake carried. Only while someone listens. */
   opened: [OpenedReport];
-  /** A handler printed with `console` (in-process, while faults are contained): tagged. */
+  /**
+   * A handler printed with `console` (in-process while faults are contained, or in an
+   * `--isolate` worker): tagged. A listener takes the line: it is no longer printed to stdout
+   * (a logger writes it instead).
+   */
   output: [HandlerOutput];
+  /**
+   * The same lines as `output`, for readers that keep them without printing them (the dev
+   * inspector joins each to its invocation): a listener here never stops a line from being
+   * printed.
+   */
+  outputCopy: [HandlerOutput];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }

@@ -1,7 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { TIMELINE_ENTRIES, Timeline, VALUE_CHARS } from "../../src/dev/inspector/timeline.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  OUTPUT_CHARS,
+  OUTPUT_LINES,
+  PENDING_OUTPUTS,
+  TIMELINE_ENTRIES,
+  Timeline,
+  VALUE_CHARS,
+} from "../../src/dev/inspector/timeline.js";
 import { Gateway } from "../../src/gateway/gateway.js";
 import { FRAME_TEXT_CHARS } from "../../src/gateway/gateway-events.js";
 import { MemoryConnectionStore } from "../../src/runtime/connection-store.js";
@@ -214,5 +221,90 @@ describe("dev inspector API", () => {
     // Detached: the gateway builds no rich reports any more
     expect(gateway.listenerCount("frame")).toBe(0);
     expect(gateway.listenerCount("invocation")).toBe(0);
+  });
+  it("joins a handler's console lines to its invocation, and leaves them to the terminal when no logger takes them", async () => {
+    // Spied before the dev server tags console output: the spies stand for the terminal.
+    const printed = vi.spyOn(console, "log").mockImplementation(() => {});
+    const printedErrors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      app = await startApp("inspector");
+      await state(app); // the inspector in use: invocations are recorded
+      const client = await TestClient.connect(app.url);
+      client.send({ action: "log", text: "hello" });
+      const entry = await eventually(async () =>
+        (await state(app as RunningApp)).entries.find(
+          (e) => e.kind === "invoke" && e.routeKey === "log",
+        ),
+      );
+      expect(entry.detail.output).toEqual([
+        { method: "log", text: "log says hello" },
+        { method: "error", text: "log warns on stderr" },
+      ]);
+      expect(entry.summary).toContain("· 2 console lines");
+      // No logger listens here (as with --quiet): the inspector reads copies, the lines still print.
+      expect(printed).toHaveBeenCalledWith("log says hello");
+      expect(printedErrors).toHaveBeenCalledWith("log warns on stderr");
+      client.ws.close();
+    } finally {
+      await app?.close();
+      app = undefined;
+      printed.mockRestore();
+      printedErrors.mockRestore();
+    }
+  });
+
+  it("keeps at most OUTPUT_LINES lines and OUTPUT_CHARS characters of an invocation's output, waiting for PENDING_OUTPUTS invocations", async () => {
+    app = await startApp("inspector");
+    const gateway = new Gateway({
+      app: app.app,
+      invoker: {
+        invoke: async () => ({ kind: "ok", result: null, durationMs: 0 }),
+        bodySchema: async () => undefined,
+      },
+      connections: new MemoryConnectionStore({ ttlSeconds: 0, indexes: [] }),
+    });
+    const timeline = new Timeline(gateway);
+    const print = (requestId: string, text: string) =>
+      gateway.emit("outputCopy", { functionName: "f", requestId, method: "log", text });
+    const ended = (requestId: string) => {
+      gateway.emit("invocation", {
+        connectionId: "c",
+        routeKey: "log",
+        functionName: "f",
+        event: { requestContext: { requestId } },
+        outcome: { kind: "ok", result: null, durationMs: 1 },
+        at: Date.now(),
+      });
+      return timeline.entries().at(-1)?.detail as Record<string, unknown>;
+    };
+    // Not recorded before the inspector is in use
+    expect(gateway.listenerCount("outputCopy")).toBe(0);
+    timeline.startLive();
+    expect(gateway.listenerCount("outputCopy")).toBe(1);
+
+    for (let i = 0; i < OUTPUT_LINES + 50; i++) print("many", `line ${i}`);
+    const many = ended("many");
+    expect(many.output).toHaveLength(OUTPUT_LINES);
+    expect((many.output as { text: string }[]).at(-1)?.text).toBe(`line ${OUTPUT_LINES - 1}`);
+    expect(many.outputDropped).toBe(50);
+
+    print("long", "x".repeat(OUTPUT_CHARS * 2));
+    print("long", "after the cut");
+    const long = ended("long");
+    expect(long.output).toEqual([
+      { method: "log", text: `${"x".repeat(OUTPUT_CHARS)}… (${OUTPUT_CHARS} more characters)` },
+    ]);
+    expect(long.outputDropped).toBe(1);
+
+    // An invocation that printed nothing has no output; lines are joined once only.
+    expect(ended("many")).not.toHaveProperty("output");
+    // Lines wait for at most PENDING_OUTPUTS invocations: the oldest are forgotten.
+    for (let i = 0; i <= PENDING_OUTPUTS; i++) print(`r${i}`, `from r${i}`);
+    expect(ended("r0")).not.toHaveProperty("output");
+    expect(ended(`r${PENDING_OUTPUTS}`).output).toEqual([
+      { method: "log", text: `from r${PENDING_OUTPUTS}` },
+    ]);
+    timeline.close();
+    expect(gateway.listenerCount("outputCopy")).toBe(0);
   });
 });

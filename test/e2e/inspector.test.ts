@@ -117,6 +117,39 @@ describe("the dev inspector at /_switchboard (headless Chromium)", () => {
     await page.waitForSelector(`#connections li.closed[data-id="${id}"]`);
   });
 
+  it.each([
+    { invoker: "in-process", isolate: false },
+    { invoker: "worker threads (--isolate)", isolate: true },
+  ])("shows what an invocation printed in its detail, handlers $invoker", async ({ isolate }) => {
+    const logging = await startApp("inspector", { isolate });
+    try {
+      await page.goto(`${logging.http}/_switchboard`);
+      await page.waitForSelector("#live:has-text('live')");
+      const client = await TestClient.connect(logging.url);
+      client.send({ action: "log", text: "hello from the handler" });
+      const invoke = page.locator("#timeline li.k-invoke", { hasText: "log → ok" });
+      await invoke.click();
+      await page.waitForSelector("#ed-output:not([hidden])");
+      await page.waitForSelector(
+        "#ed-output-lines li.out-log:has-text('log says hello from the handler')",
+      );
+      await page.waitForSelector("#ed-output-lines li.out-error:has-text('log warns on stderr')");
+      expect(await page.$$eval("#ed-output-lines li .text", (lines) => lines.length)).toBe(2);
+
+      // Another invocation's detail shows its own lines, not these.
+      client.send({ action: "log", text: "again", extra: 1 });
+      await page.locator("#timeline li.k-invoke", { hasText: "3 console lines" }).click();
+      await page.waitForSelector("#ed-output-lines li.out-log:has-text('log says again')");
+      expect(
+        await page.$$eval("#ed-output-lines li .text", (lines) => lines.map((l) => l.textContent)),
+      ).toEqual(["log says again", "log warns on stderr", "extra 0"]);
+      client.ws.close();
+      await client.closed;
+    } finally {
+      await logging.close();
+    }
+  });
+
   it("refuses cross-site requests (pages of other origins, other Host names)", async () => {
     const post = (headers: Record<string, string>) =>
       fetch(`${app.http}/_switchboard/api/connections/x/post`, {

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { GatewayEventMap, OpenedReport } from "../../gateway/gateway-events.js";
+import type { HandlerOutput } from "../../invoker/handler-output.js";
 
 /** Entries the timeline keeps (the oldest go first). */
 export const TIMELINE_ENTRIES = 1000;
@@ -12,7 +13,39 @@ export const TIMELINE_ENTRIES = 1000;
  */
 export const VALUE_CHARS = 16_384;
 /** Events recorded only while the inspector is in use (see {@link Timeline.startLive}). */
-const LIVE_EVENTS = new Set(["frame", "invocation", "invoke", "management"]);
+const LIVE_EVENTS = new Set(["frame", "invocation", "invoke", "management", "outputCopy"]);
+
+/**
+ * Console lines kept with one invocation (`console.log`, `console.error`, ...); the lines after
+ * them are counted (`outputDropped`), not kept. The terminal (or the `--json` log) gets every
+ * line in full, as CloudWatch Logs would.
+ */
+export const OUTPUT_LINES = 100;
+/**
+ * Characters of console output kept with one invocation, all its lines together: the line that
+ * reaches it is cut (its text then ends with how much was cut), the lines after it are counted.
+ */
+export const OUTPUT_CHARS = VALUE_CHARS;
+/**
+ * Invocations whose console lines wait for their end (the `invocation` event comes after the
+ * lines): beyond it the oldest one's lines are forgotten. Lines printed after an invocation
+ * ended (a timer it left running, in-process) wait here too until forgotten: never shown.
+ */
+export const PENDING_OUTPUTS = TIMELINE_ENTRIES;
+
+/** One console line of an invocation, as the page shows it. */
+export interface OutputLine {
+  /** The console method called: `log`, `info`, `warn`, `error` or `debug`. */
+  method: HandlerOutput["method"];
+  text: string;
+}
+
+/** An invocation's console lines while it runs, within {@link OUTPUT_LINES} and {@link OUTPUT_CHARS}. */
+interface PendingOutput {
+  lines: OutputLine[];
+  chars: number;
+  dropped: number;
+}
 
 /** Connections whose details are kept after they closed (the open ones are always kept). */
 export const CLOSED_CONNECTIONS = 100;
@@ -106,6 +139,12 @@ function recordedResult(result: unknown): unknown {
   return jsonSafe(result);
 }
 
+/** How much an invocation printed, for its line in the list. */
+function consoleLines(output: PendingOutput): string {
+  const count = output.lines.length + output.dropped;
+  return ` · ${count} console line${count === 1 ? "" : "s"}`;
+}
+
 /**
  * Records what a gateway reports into a bounded ring buffer ({@link TIMELINE_ENTRIES}) and
  * keeps each connection's handshake details, and tells listeners of each new entry. It
@@ -141,13 +180,15 @@ export class Timeline {
           detail: { ...r },
           failed: r.via === "error-frame",
         }),
+      outputCopy: (r) => this.#keepOutput(r),
       invocation: (r) => {
         const { outcome } = r;
+        const output = this.#takeOutput(r.event);
         this.#add({
           kind: "invoke",
           connectionId: r.connectionId,
           routeKey: r.routeKey,
-          summary: `${r.routeKey} → ${outcome.kind} in ${outcome.durationMs.toFixed(1)} ms (${r.functionName})`,
+          summary: `${r.routeKey} → ${outcome.kind} in ${outcome.durationMs.toFixed(1)} ms (${r.functionName})${output ? consoleLines(output) : ""}`,
           detail: {
             routeKey: r.routeKey,
             functionName: r.functionName,
@@ -156,6 +197,8 @@ export class Timeline {
             event: recordedEvent(r.event),
             ...(outcome.kind === "ok" ? { result: recordedResult(outcome.result) } : {}),
             ...(outcome.kind === "error" ? { error: thrown(outcome.error) } : {}),
+            ...(output ? { output: output.lines } : {}),
+            ...(output?.dropped ? { outputDropped: output.dropped } : {}),
           },
           failed: outcome.kind !== "ok",
         });
@@ -249,6 +292,42 @@ export class Timeline {
     if (!this.#recording) return;
     this.#recording = false;
     for (const [name, fn] of this.#live) this.#emitter.off(name, fn);
+    this.#outputs.clear();
+  }
+
+  /** Console lines of invocations not ended yet, by request id (oldest first). */
+  readonly #outputs = new Map<string, PendingOutput>();
+
+  /** Keep a console line until its invocation ends, within the bounds. */
+  #keepOutput(output: HandlerOutput): void {
+    let pending = this.#outputs.get(output.requestId);
+    if (!pending) {
+      if (this.#outputs.size >= PENDING_OUTPUTS) {
+        this.#outputs.delete(this.#outputs.keys().next().value as string);
+      }
+      pending = { lines: [], chars: 0, dropped: 0 };
+      this.#outputs.set(output.requestId, pending);
+    }
+    const room = OUTPUT_CHARS - pending.chars;
+    if (pending.lines.length >= OUTPUT_LINES || room <= 0) {
+      pending.dropped++;
+      return;
+    }
+    const { text } = output;
+    const kept =
+      text.length > room ? `${text.slice(0, room)}… (${text.length - room} more characters)` : text;
+    pending.chars += Math.min(text.length, room);
+    pending.lines.push({ method: output.method, text: kept });
+  }
+
+  /** The console lines of the invocation that got `event` (by its request id), now ended. */
+  #takeOutput(event: unknown): PendingOutput | undefined {
+    const context = (event as { requestContext?: { requestId?: unknown } } | null)?.requestContext;
+    const requestId = context?.requestId;
+    if (typeof requestId !== "string") return undefined;
+    const pending = this.#outputs.get(requestId);
+    this.#outputs.delete(requestId);
+    return pending;
   }
 
   #add(entry: Omit<Entry, "seq" | "at">): void {
