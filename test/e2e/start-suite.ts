@@ -8,6 +8,7 @@ import {
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_IDS_PER_REQUEST } from "../../src/cluster/bus-messages.js";
 import { refusedStatus, TestClient } from "../helpers/client.js";
 import { eventually } from "../helpers/eventually.js";
 import type { RedisDeployment } from "../helpers/redis-deployment.js";
@@ -194,6 +195,90 @@ export function describeStartSuite(
       await Promise.all([onB.close(), onC.close()]);
     });
 
+    it("a typed broadcast over three nodes: one bus message per remote owner node and batch of ids; every client gets it once", async () => {
+      const [a, b, c] = nodes as [StartSuiteNode, StartSuiteNode, StartSuiteNode];
+      const PER_NODE = 30;
+      const onNode = await Promise.all(
+        [a, b, c].map((node) =>
+          Promise.all(
+            Array.from({ length: PER_NODE }, async () => {
+              const client = await TestClient.connect(node.url);
+              return { client, id: (await whoami(client)).connectionId };
+            }),
+          ),
+        ),
+      );
+      type Member = { client: TestClient; id: string };
+      const [onA, onB, onC] = onNode as [Member[], Member[], Member[]];
+      const everyone = onNode.flat();
+      // Ids b owns in Redis but no longer holds (closed while Redis missed it): enough to take
+      // b's share past one message's bound. b answers them gone, as a connection that closed.
+      const bNode = await redis.client.get(ownerKey(onB[0]?.id as string));
+      expect(bNode).toBe(b.lines[0]?.node);
+      const ghosts = Array.from(
+        { length: MAX_IDS_PER_REQUEST },
+        (_, i) => `ghost${String(i).padStart(9, "0")}=`,
+      );
+      const write = redis.client.pipeline();
+      for (const id of ghosts) write.set(ownerKey(id), bNode as string, "PX", 60_000);
+      await write.exec();
+      // And an id nobody claims: gone without a message.
+      const unknown = "AAAAAAAAAAAAAAA=";
+      // Interleaved, as a table's list would give them.
+      const ids = [
+        ...Array.from({ length: PER_NODE }, (_, i) =>
+          [onA[i], onB[i], onC[i]].map((x) => x?.id as string),
+        ).flat(),
+        ...ghosts,
+        unknown,
+      ];
+
+      const requests: Array<{ channel: string; op: string; ids: string[] }> = [];
+      const stopWatching = await redis.watch(nodes.map(channelOf), (channel, text) => {
+        const message = JSON.parse(text) as { re?: string; op: string; connectionIds?: string[] };
+        if (message.re === undefined) {
+          requests.push({ channel, op: message.op, ids: message.connectionIds ?? [] });
+        }
+      });
+      try {
+        const sender = onA[0]?.client as TestClient;
+        sender.send({ action: "broadcast", ids, data: { news: "to everyone" } });
+        for (const { client } of everyone) {
+          expect(await client.nextJson(10_000)).toEqual({ news: "to everyone" });
+        }
+        expect(await sender.nextJson()).toEqual({
+          sent: everyone.map((x) => x.id).sort(),
+          gone: [...ghosts, unknown].sort(),
+          failed: [],
+        });
+        // Exactly once: nothing else arrives for anyone.
+        const silent = await Promise.all(everyone.map(({ client }) => client.silentFor(300)));
+        expect(silent.every(Boolean)).toBe(true);
+
+        // On the bus: b got its 1,030 ids in two requests (the bound is 1,000 per request),
+        // c its 30 in one, a (the sender's node, which sent its own directly) none.
+        const to = (node: StartSuiteNode) => requests.filter((r) => r.channel === channelOf(node));
+        expect(requests.every((r) => r.op === "send")).toBe(true);
+        expect(to(a)).toEqual([]);
+        expect(
+          to(b)
+            .map((r) => r.ids.length)
+            .sort((x, y) => x - y),
+        ).toEqual([PER_NODE, MAX_IDS_PER_REQUEST]);
+        expect(
+          to(b)
+            .flatMap((r) => r.ids)
+            .sort(),
+        ).toEqual([...onB.map((x) => x.id), ...ghosts].sort());
+        expect(to(c).map((r) => r.ids.sort())).toEqual([onC.map((x) => x.id).sort()]);
+        expect(requests).toHaveLength(3);
+      } finally {
+        await stopWatching();
+        await redis.client.del(...ghosts.map(ownerKey));
+        await Promise.all(everyone.map(({ client }) => client.close()));
+      }
+    });
+
     it("refuses unsigned and wrongly signed calls as API Gateway does", async () => {
       const [a, , c] = nodes as [StartSuiteNode, StartSuiteNode, StartSuiteNode];
       const client = await TestClient.connect(c.url);
@@ -304,6 +389,11 @@ export function describeStartSuite(
       expect(
         await metric(a, "switchboard_management_calls_total", '{method="POST",status="403"}'),
       ).toBeGreaterThanOrEqual(2);
+      // The broadcast (earlier) counted each connection it forwarded from a: b's 30 and c's 30
+      // sent, b's 1,000 ghosts gone.
+      expect(
+        await metric(a, "switchboard_cluster_forwards_total", '{op="send",outcome="gone"}'),
+      ).toBeGreaterThanOrEqual(MAX_IDS_PER_REQUEST);
       await client.close();
     });
 
