@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { SwitchboardError } from "../errors.js";
-import { type ConnectionInfo, GoneError } from "../runtime/management.js";
+import { type ConnectionInfo, GoneError, type SendManyResult } from "../runtime/management.js";
 import {
   type BusReply,
   type BusRequest,
@@ -65,7 +65,7 @@ const REGISTERED = "1";
 const REPLY_GRACE_MS = 1000;
 /** A registered connection whose handshake never completed is forgotten after this. */
 const CLAIM_MS = 30_000;
-/** Ids per pipeline when a node re-registers what it holds. */
+/** Ids per pipeline when a node re-registers what it holds, and per owner lookup (one script). */
 const BATCH = 1000;
 
 // Removes a dead node's entries, unless it came back meanwhile (atomic with its re-registration,
@@ -206,6 +206,44 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     });
   }
 
+  /**
+   * PostToConnection of the same data to many connections (`ctx.broadcast`): their owners are
+   * looked up together (one script per {@link BATCH} ids, in one pipeline), then each owner node
+   * gets one request carrying its ids (at most {@link MAX_IDS_PER_REQUEST} per request) and
+   * answers per id. Never rejects: each id's outcome is in the result.
+   */
+  async sendMany(
+    connectionIds: readonly string[],
+    data: string | Uint8Array,
+  ): Promise<SendManyResult> {
+    const result: SendManyResult = { sent: [], gone: [], failed: [] };
+    const items = connectionIds.map((connectionId): Outgoing => {
+      let settled = false;
+      return {
+        connectionId,
+        data,
+        resolve: () => {
+          if (settled) return;
+          settled = true;
+          result.sent.push(connectionId);
+        },
+        reject: (error) => {
+          if (settled) return;
+          settled = true;
+          if (error instanceof GoneError) result.gone.push(connectionId);
+          else result.failed.push({ connectionId, error });
+        },
+      };
+    });
+    try {
+      await this.#sendAll(data, items);
+    } catch (error) {
+      // The owner lookup failed (Redis unreachable): nothing was sent to any of them.
+      for (const item of items) item.reject(error);
+    }
+    return result;
+  }
+
   disconnect(connectionId: string): Promise<void> {
     return this.#forward(connectionId, { op: "disconnect", connectionId }).then(() => undefined);
   }
@@ -308,6 +346,11 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
     }
   }
 
+  /**
+   * One payload to many connections: owners looked up together, then one request per owner node
+   * and batch of at most {@link MAX_IDS_PER_REQUEST} ids. Settles every item; rejects only when
+   * the lookup fails (then none was settled).
+   */
   async #sendAll(data: string | Uint8Array, items: Outgoing[]): Promise<void> {
     const owners = await this.#owners(items.map((item) => item.connectionId));
     const byNode = new Map<string, Outgoing[]>();
@@ -378,15 +421,7 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
    * does not hold) is removed; a dead owner is swept.
    */
   async #owners(connectionIds: readonly string[]): Promise<Array<Route>> {
-    const found = await this.#redis(
-      () =>
-        this.#commands.eval(
-          OWNERS,
-          connectionIds.length,
-          ...connectionIds.map((id) => this.#ownerKey(id)),
-          this.#prefix,
-        ) as Promise<Array<[string, number]>>,
-    );
+    const found = await this.#redis(() => this.#lookup(connectionIds));
     const silent = new Map<string, Promise<"dead" | "unresponsive">>();
     let settled: Promise<boolean> | undefined;
     return Promise.all(
@@ -422,6 +457,32 @@ export class Cluster extends EventEmitter<ClusterEventMap> implements RemoteConn
         };
       }),
     );
+  }
+
+  /**
+   * Each connection's owner and whether it is alive (`OWNERS`): one script for up to
+   * {@link BATCH} ids, else one per batch, sent together in one pipeline (one round trip).
+   */
+  async #lookup(connectionIds: readonly string[]): Promise<Array<[string, number]>> {
+    const keys = connectionIds.map((id) => this.#ownerKey(id));
+    if (keys.length <= BATCH) {
+      return (await this.#commands.eval(OWNERS, keys.length, ...keys, this.#prefix)) as Array<
+        [string, number]
+      >;
+    }
+    const pipeline = this.#commands.pipeline();
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const batch = keys.slice(i, i + BATCH);
+      pipeline.eval(OWNERS, batch.length, ...batch, this.#prefix);
+    }
+    const results = await pipeline.exec();
+    if (!results) throw new Error("the owner lookup was discarded");
+    const found: Array<[string, number]> = [];
+    for (const [error, value] of results) {
+      if (error) throw error;
+      for (const entry of value as Array<[string, number]>) found.push(entry);
+    }
+    return found;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ConnectionInfo } from "../runtime/management.js";
+import type { ConnectionInfo, SendManyResult } from "../runtime/management.js";
 
 /**
  * Connections held by other gateways (a cluster, `redis-cluster.ts`): the management API falls back
@@ -7,6 +7,11 @@ import type { ConnectionInfo } from "../runtime/management.js";
 export interface RemoteConnections {
   /** PostToConnection on the node that holds the connection. Throws GoneError when none does. */
   send(connectionId: string, data: string | Uint8Array): Promise<void>;
+  /**
+   * PostToConnection of the same data to many connections held elsewhere: one request per
+   * owner node (per bounded batch of ids), not one per connection. Never rejects.
+   */
+  sendMany(connectionIds: readonly string[], data: string | Uint8Array): Promise<SendManyResult>;
   disconnect(connectionId: string): Promise<void>;
   info(connectionId: string): Promise<ConnectionInfo>;
   /**

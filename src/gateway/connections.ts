@@ -6,6 +6,7 @@ import {
   GoneError,
   LimitExceededError,
   type Management,
+  type SendManyResult,
 } from "../runtime/management.js";
 import { CLOSES } from "../wire.js";
 import type { Connection } from "./connection.js";
@@ -111,6 +112,40 @@ export class Connections implements Management {
     const remote = this.#heldElsewhere(connectionId);
     if (remote) return remote.send(connectionId, data);
     this.postToConnection(connectionId, data, "management");
+  }
+
+  /**
+   * The same data to many connections: this node's are sent to directly; the others go to the
+   * cluster in one call, which forwards one message per owner node (per batch of ids).
+   */
+  async sendMany(
+    connectionIds: readonly string[],
+    data: string | Uint8Array,
+  ): Promise<SendManyResult> {
+    const result: SendManyResult = { sent: [], gone: [], failed: [] };
+    const elsewhere: string[] = [];
+    const here: string[] = [];
+    for (const id of connectionIds) (this.#heldElsewhere(id) ? elsewhere : here).push(id);
+    // The cluster's lookups and messages are on their way while this node sends its own.
+    const forwarded =
+      elsewhere.length > 0 && this.#remote ? this.#remote.sendMany(elsewhere, data) : undefined;
+    for (const id of here) {
+      try {
+        this.postToConnection(id, data, "management");
+        result.sent.push(id);
+      } catch (error) {
+        if (error instanceof GoneError) result.gone.push(id);
+        else result.failed.push({ connectionId: id, error });
+      }
+    }
+    if (forwarded) {
+      // One by one: a spread of a large broadcast's ids would exceed the argument limit.
+      const remote = await forwarded;
+      for (const id of remote.sent) result.sent.push(id);
+      for (const id of remote.gone) result.gone.push(id);
+      for (const failure of remote.failed) result.failed.push(failure);
+    }
+    return result;
   }
 
   async disconnect(connectionId: string): Promise<void> {

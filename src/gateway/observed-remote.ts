@@ -30,6 +30,19 @@ export function observedRemote(
   };
   return {
     send: (connectionId, data) => timed("send", () => remote.send(connectionId, data)),
+    // One report per connection (the metric counts calls, whichever way they were batched).
+    sendMany: async (connectionIds, data) => {
+      if (events.listenerCount("forward") === 0) return remote.sendMany(connectionIds, data);
+      const started = performance.now();
+      const result = await remote.sendMany(connectionIds, data);
+      const durationMs = performance.now() - started;
+      const report = (outcome: ForwardReport["outcome"]) =>
+        events.emit("forward", { op: "send", outcome, durationMs });
+      for (const _ of result.sent) report("ok");
+      for (const _ of result.gone) report("gone");
+      for (const _ of result.failed) report("error");
+      return result;
+    },
     disconnect: (connectionId) => timed("disconnect", () => remote.disconnect(connectionId)),
     info: (connectionId) => timed("info", () => remote.info(connectionId)),
     register: (connectionId) => remote.register(connectionId),

@@ -22,6 +22,7 @@ export type FromWorker =
 
 export type BindingOp =
   | "send"
+  | "sendMany"
   | "disconnect"
   | "info"
   | "put"

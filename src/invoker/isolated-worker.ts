@@ -2,7 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ModuleLoader } from "../app/module-loader.js";
 import type { RuntimeBindings } from "../runtime/bindings.js";
-import type { ConnectionInfo } from "../runtime/management.js";
+import type { ConnectionInfo, SendManyResult } from "../runtime/management.js";
 import { GoneError } from "../runtime/management.js";
 import { unhandledRejectionError } from "./fault-containment.js";
 import { forwardHandlerOutput, type HandlerOutput } from "./handler-output.js";
@@ -11,6 +11,7 @@ import { addInterceptions, type InterceptRule } from "./interception.js";
 import {
   type BindingOp,
   type FromWorker,
+  type SerializedError,
   serializeError,
   type ToWorker,
 } from "./isolated-protocol.js";
@@ -55,9 +56,32 @@ function call<T>(op: BindingOp, ...args: unknown[]): Promise<T> {
   });
 }
 
+/** An error from the gateway, rebuilt: `GoneError` for a 410, else an Error of that name. */
+function rebuildError(error: SerializedError): Error {
+  if (error.name === "GoneException") {
+    return new GoneError(/Connection (\S+) is gone/.exec(error.message)?.[1] ?? "");
+  }
+  return Object.assign(new Error(error.message), { name: error.name });
+}
+
 const bindings: RuntimeBindings = {
   management: {
     send: (id, data) => call("send", id, data),
+    sendMany: async (ids, data) => {
+      const raw = await call<
+        Omit<SendManyResult, "failed"> & {
+          failed: Array<{ connectionId: string; error: SerializedError }>;
+        }
+      >("sendMany", ids, data);
+      return {
+        sent: raw.sent,
+        gone: raw.gone,
+        failed: raw.failed.map((f) => ({
+          connectionId: f.connectionId,
+          error: rebuildError(f.error),
+        })),
+      };
+    },
     disconnect: (id) => call("disconnect", id),
     info: async (id) => {
       const raw = await call<{
@@ -87,11 +111,7 @@ port.on("message", (message: ToWorker) => {
     if (!pending) return;
     calls.delete(message.callId);
     if (message.ok) pending.resolve(message.value);
-    else if (message.error.name === "GoneException") {
-      const id = /Connection (\S+) is gone/.exec(message.error.message)?.[1] ?? "";
-      pending.reject(new GoneError(id));
-    } else
-      pending.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+    else pending.reject(rebuildError(message.error));
     return;
   }
   const { id, spec, event, requestId, body } = message;

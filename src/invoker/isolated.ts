@@ -343,6 +343,22 @@ export class IsolatedInvoker implements Invoker {
       case "send":
         void reply(management.send(a, b));
         break;
+      case "sendMany":
+        // The gateway's management always has sendMany. Errors cross the thread as data
+        // (structured clone keeps no class).
+        void reply(
+          (
+            management.sendMany?.(a, b) ??
+            Promise.reject(new Error("this management API has no sendMany"))
+          ).then((result) => ({
+            ...result,
+            failed: result.failed.map((f) => ({
+              connectionId: f.connectionId,
+              error: serializeError(f.error),
+            })),
+          })),
+        );
+        break;
       case "disconnect":
         void reply(management.disconnect(a));
         break;

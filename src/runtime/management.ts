@@ -8,6 +8,19 @@ export interface ConnectionInfo {
 }
 
 /**
+ * What {@link Management.sendMany} did with each id it was given: every id (each occurrence of
+ * a repeated one) is in exactly one list.
+ */
+export interface SendManyResult {
+  /** Handed to the connection. */
+  sent: string[];
+  /** Gone (410): no such connection, or it closed. */
+  gone: string[];
+  /** Not sent for another reason (429 buffer full, 503 cluster unreachable, ...). */
+  failed: Array<{ connectionId: string; error: unknown }>;
+}
+
+/**
  * The management API handlers talk back through (`@connections`). Three implementations:
  * in-process (the dev gateway), and the AWS SDK client pointed at our HTTP endpoint or at AWS.
  * Handlers never know which one they got.
@@ -18,6 +31,13 @@ export interface Management {
    * {@link GoneError}, or {@link LimitExceededError} when the client's buffer is full.
    */
   send(connectionId: string, data: string | Uint8Array): Promise<void>;
+  /**
+   * PostToConnection of the same data to many connections in one call (optional: AWS's API
+   * has no such call, so the SDK client lacks it and `ctx.broadcast` sends one by one there).
+   * Never rejects: each id's outcome is in the result. The gateway's implementation sends to
+   * its own connections directly and to another node's in one cluster message per node.
+   */
+  sendMany?(connectionIds: readonly string[], data: string | Uint8Array): Promise<SendManyResult>;
   /** DeleteConnection. Throws {@link GoneError}. */
   disconnect(connectionId: string): Promise<void>;
   /** GetConnection. Throws {@link GoneError}. */

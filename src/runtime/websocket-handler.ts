@@ -14,22 +14,25 @@ import type {
   WebSocketEventType,
   WebSocketResult,
 } from "./events.js";
-import { type ConnectionInfo, isGone, type Management, serialize } from "./management.js";
+import {
+  type ConnectionInfo,
+  isGone,
+  type Management,
+  type SendManyResult,
+  serialize,
+} from "./management.js";
 import { SdkManagement } from "./management-sdk.js";
 import { Reject } from "./reject.js";
 import { parseBody, validateBody } from "./schema.js";
 import { resolveSecrets } from "./secret-values.js";
 import { type Tables, tablesFromEnvironment } from "./tables.js";
 
-/** Outcome of {@link WebSocketContext.broadcast}. */
-export interface BroadcastResult {
-  /** Connections the message was handed to. */
-  sent: string[];
-  /** Connections that were gone (removed from the connection table). */
-  gone: string[];
-  /** Connections that failed for another reason. */
-  failed: Array<{ connectionId: string; error: unknown }>;
-}
+/**
+ * Outcome of {@link WebSocketContext.broadcast}: connections the message was handed to (`sent`),
+ * that were gone (`gone`, removed from the connection table) and that failed for another reason
+ * (`failed`).
+ */
+export type BroadcastResult = SendManyResult;
 
 /**
  * The context the typed API hands to a handler. `Row` types the connection table's rows: the
@@ -56,7 +59,10 @@ export interface WebSocketContext<Body = unknown, Row extends ConnectionRecord =
   send(data: unknown): Promise<void>;
   /** Send to another connection. Throws GoneError if it is gone. */
   sendTo(connectionId: string, data: unknown): Promise<void>;
-  /** Send to many, concurrently (bounded); gone connections are dropped from the table. */
+  /**
+   * Send to many; gone connections are dropped from the table. On a Switchboard gateway in one
+   * call (one cluster message per other node); elsewhere (AWS) one by one, 64 at a time.
+   */
   broadcast(connectionIds: Iterable<string>, data: unknown): Promise<BroadcastResult>;
   /** Close a connection (this one by default). */
   disconnect(connectionId?: string): Promise<void>;
@@ -132,27 +138,38 @@ async function broadcastWith(
   data: unknown,
 ): Promise<BroadcastResult> {
   const payload = serialize(data);
-  const result: BroadcastResult = { sent: [], gone: [], failed: [] };
   const queue = [...ids];
-  let next = 0;
-  const worker = async () => {
-    while (next < queue.length) {
-      const id = queue[next++] as string;
-      try {
-        await management.send(id, payload);
-        result.sent.push(id);
-      } catch (error) {
-        if (isGone(error)) {
-          result.gone.push(id);
-          await connections.delete(id).catch(() => undefined);
-        } else {
-          result.failed.push({ connectionId: id, error });
-        }
+  if (management.sendMany) {
+    // One call: the gateway sends to its own connections and one message per other node.
+    const result = queue.length > 0 ? await management.sendMany(queue, payload) : undefined;
+    if (!result) return { sent: [], gone: [], failed: [] };
+    await bounded(result.gone, (id) => connections.delete(id).catch(() => undefined));
+    return result;
+  }
+  const result: BroadcastResult = { sent: [], gone: [], failed: [] };
+  await bounded(queue, async (id) => {
+    try {
+      await management.send(id, payload);
+      result.sent.push(id);
+    } catch (error) {
+      if (isGone(error)) {
+        result.gone.push(id);
+        await connections.delete(id).catch(() => undefined);
+      } else {
+        result.failed.push({ connectionId: id, error });
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(BROADCAST_CONCURRENCY, queue.length) }, worker));
+  });
   return result;
+}
+
+/** `task` for each item, {@link BROADCAST_CONCURRENCY} at a time. */
+async function bounded(items: readonly string[], task: (item: string) => Promise<unknown>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as string);
+  };
+  await Promise.all(Array.from({ length: Math.min(BROADCAST_CONCURRENCY, items.length) }, worker));
 }
 
 function buildContext<Body, Row extends ConnectionRecord = DeclaredRow>(

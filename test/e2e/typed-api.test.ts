@@ -122,12 +122,15 @@ describe("websocketHandler context (basic fixture)", () => {
   });
 });
 
-// The typed-api suite runs twice: with the in-memory connection table, and with the table in a
-// real Redis (`switchboard dev --redis`), under a key prefix of its own.
+// The typed-api suite runs three times: with the in-memory connection table, with the table in
+// a real Redis (`switchboard dev --redis`, under a key prefix of its own), and with functions in
+// worker threads (`--isolate`: the context's calls, `broadcast`'s `sendMany` among them, cross
+// the thread).
 const redisPrefix = testKeyPrefix("typed-api");
 const tableStores: Array<[string, Partial<DevServerOptions>]> = [
   ["in-memory table", {}],
   ["table in Redis", { redis: { url: TEST_REDIS_URL, keyPrefix: redisPrefix } }],
+  ["isolated functions", { isolate: true }],
 ];
 
 afterAll(() => removeKeys(redisPrefix));

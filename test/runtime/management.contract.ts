@@ -48,8 +48,12 @@ async function connectEvent(client: TestClient): Promise<Event["requestContext"]
 /**
  * The behaviour every {@link Management} shares (the gateway in process, the AWS SDK client
  * over HTTP against the `@connections` endpoint, ...), checked with real `ws` clients.
+ * `sendMany`: the implementation has the optional batch send (checked too).
  */
-export function managementContract(make: MakeManagement): void {
+export function managementContract(
+  make: MakeManagement,
+  options: { sendMany?: boolean } = {},
+): void {
   let app: RunningApp;
   let management: Management;
   beforeAll(async () => {
@@ -83,6 +87,36 @@ export function managementContract(make: MakeManagement): void {
     expect(kinds).toEqual([false, false]);
     await client.close();
   });
+
+  if (options.sendMany) {
+    it("sendMany delivers the data to each open connection (twice to an id given twice) and tells what became of every id", async () => {
+      const clients = await Promise.all([0, 1, 2].map(() => TestClient.connect(app.url)));
+      const [one, two, three] = await Promise.all(
+        clients.map(async (client) => (await connectEvent(client)).connectionId),
+      );
+      const leaver = await TestClient.connect(app.url);
+      const left = (await connectEvent(leaver)).connectionId;
+      await leaver.close();
+      await disconnectEventFor(left);
+      const sendMany = management.sendMany?.bind(management);
+      expect(sendMany).toBeTypeOf("function");
+      const ids = [one, UNKNOWN_ID, two, left, three, one] as string[];
+      const result = await sendMany?.(ids, "to many");
+      expect(result?.sent.sort()).toEqual([one, one, two, three].sort());
+      expect(result?.gone.sort()).toEqual([UNKNOWN_ID, left].sort());
+      expect(result?.failed).toEqual([]);
+      const [first, second, third] = clients as [TestClient, TestClient, TestClient];
+      for (const client of [first, first, second, third])
+        expect(await client.next()).toBe("to many");
+      expect(await first.silentFor(100)).toBe(true);
+      // Bytes go as they are (text frames when they are UTF-8); no ids, an empty result.
+      const bytes = await sendMany?.([two as string], new TextEncoder().encode("as bytes"));
+      expect(bytes).toEqual({ sent: [two], gone: [], failed: [] });
+      expect(await second.next()).toBe("as bytes");
+      expect(await sendMany?.([], "nothing")).toEqual({ sent: [], gone: [], failed: [] });
+      await Promise.all(clients.map((client) => client.close()));
+    });
+  }
 
   it("send, info and disconnect reject as gone for an unknown id", async () => {
     await expectGone(management.send(UNKNOWN_ID, "x"), UNKNOWN_ID);
