@@ -7,7 +7,11 @@
 //   - the probe's round trip (a whoami on a connection of its own) through the whole run, and
 //     while every client leaves at once (issue 10, item 9);
 //   - the server's RSS before the clients, at the peak, and after all of them left (goal:
-//     back within 10% of the start).
+//     back within 10% of the start), with its V8 heap (used and committed) at the start and
+//     after, and the RSS after forced full GCs in the idle server (bench/lib/memory-probe.mjs,
+//     preloaded with --expose-gc; it acts only on the soak's SIGUSR2). That last figure tells
+//     memory still in use from V8's heap kept committed: an idle process runs no GC that would
+//     hand those pages back.
 // Writes bench/results/soak-<date>.{json,md}.
 //
 //   npm run build && node bench/soak.mjs [--connections 5000] [--seconds 60] [--room-size 10]
@@ -15,7 +19,7 @@
 //
 // Everything runs on 127.0.0.1 and is bounded: N connections, one message per connection
 // every interval, for the given seconds.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,8 +46,13 @@ const USERS = ["alice", "bob", "carol", "dave", "erin"];
 const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 
 const port = await freePort();
+const memoryFile = path.join(ROOT, "bench", "results", "tmp", `soak-memory-${process.pid}.json`);
+mkdirSync(path.dirname(memoryFile), { recursive: true });
 const server = await startServer({
   args: [
+    "--expose-gc",
+    "--import",
+    path.join(ROOT, "bench", "lib", "memory-probe.mjs"),
     path.join(ROOT, "bin", "switchboard.js"),
     "dev",
     "examples/chat",
@@ -51,13 +60,31 @@ const server = await startServer({
     String(port),
   ].concat(["--quiet", "--no-watch"]),
   cwd: ROOT,
+  env: { SOAK_MEMORY_FILE: memoryFile },
   logFile: path.join(ROOT, "bench", "results", "tmp", "soak-server.log"),
   port,
 });
+/**
+ * The server's memory (MB) as it is and after forced full GCs (see memory-probe.mjs).
+ * @returns {Promise<{ before: Record<string, number>, afterGc: Record<string, number> }>}
+ */
+async function serverMemory() {
+  rmSync(memoryFile, { force: true });
+  process.kill(server.pid, "SIGUSR2");
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(memoryFile)) {
+    if (Date.now() > deadline) throw new Error("the server did not report its memory");
+    await sleep(100);
+  }
+  await sleep(100);
+  return JSON.parse(readFileSync(memoryFile, "utf8"));
+}
 const url = `ws://127.0.0.1:${port}`;
 const rss = () => readStatus(server.pid).rss;
 await sleep(1000);
 const rssStart = rss();
+// Its heap at the start, after a GC: what the app and Switchboard hold with no connection.
+const heapStart = (await serverMemory()).afterGc;
 console.log(
   `soak: ${N} connections, rooms of ${ROOM_SIZE}, one message per ${INTERVAL_MS} ms each, ${SECONDS} s; server RSS ${mb(rssStart)} MB`,
 );
@@ -162,10 +189,13 @@ const leaveRtts = rtts
   .map((r) => r.ms)
   .sort((a, b) => a - b);
 probe.close();
-// Give the server's GC a moment, then read the RSS it settled at.
+// Give the server's GC a moment, then read the RSS it settled at; then what forced GCs give back.
 await sleep(10_000);
 const rssEnd = rss();
+const memoryEnd = await serverMemory();
+const rssAfterGc = rss();
 await server.stop();
+rmSync(memoryFile, { force: true });
 
 const result = {
   date: new Date().toISOString(),
@@ -189,8 +219,18 @@ const result = {
     peakMB: mb(peakRss),
     endMB: mb(rssEnd),
     endVsStart: Math.round((rssEnd / rssStart) * 100) / 100,
+    afterGcMB: mb(rssAfterGc),
+    afterGcVsStart: Math.round((rssAfterGc / rssStart) * 100) / 100,
+  },
+  // V8 heap, MB: used / committed (heapTotal); external and array buffers (socket buffers).
+  heap: {
+    start: heapStart,
+    end: memoryEnd.before,
+    afterGc: memoryEnd.afterGc,
   },
 };
+const heapLine = (/** @type {Record<string, number>} */ h) =>
+  `${h.heapUsed} / ${h.heapTotal} MB (external ${h.external}, array buffers ${h.arrayBuffers})`;
 const md = [
   `# Soak: ${N} chat connections for ${SECONDS} s (${result.date})`,
   "",
@@ -203,7 +243,11 @@ const md = [
   `| deliveries expected / received / lost | ${expected} / ${received} / **${lost}** |`,
   `| probe round trip p50 / p99 / max | ${result.probe.p50} / ${result.probe.p99} / ${result.probe.max} ms |`,
   `| probe max while all ${clients.length} left at once | ${result.probe.duringLeaveMax} ms |`,
-  `| server RSS start / peak / end | ${result.rss.startMB} / ${result.rss.peakMB} / ${result.rss.endMB} MB (end = ${result.rss.endVsStart}x start) |`,
+  `| server RSS start / peak / 10 s after all left | ${result.rss.startMB} / ${result.rss.peakMB} / ${result.rss.endMB} MB (end = ${result.rss.endVsStart}x start) |`,
+  `| server RSS after two forced full GCs (idle) | ${result.rss.afterGcMB} MB (${result.rss.afterGcVsStart}x start) |`,
+  `| V8 heap used / committed at the start (after a GC) | ${heapLine(result.heap.start)} |`,
+  `| V8 heap used / committed 10 s after all left | ${heapLine(result.heap.end)} |`,
+  `| V8 heap used / committed after the forced GCs | ${heapLine(result.heap.afterGc)} |`,
   "",
 ].join("\n");
 mkdirSync(opts.out, { recursive: true });
