@@ -11,7 +11,7 @@ import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { FRAME_TEXT_CHARS } from "./gateway-events.js";
 import { type Generation, specOf } from "./generation.js";
 import { runRouteIntegration } from "./integrated.js";
-import { invokeAndReport } from "./invocation.js";
+import { invoke, reportInvocation } from "./invocation.js";
 import { routeResponseBody } from "./route-response.js";
 import { describeIssues } from "./schema-issues.js";
 
@@ -141,13 +141,15 @@ async function dispatch(
     // What `ctx.body` is without a schema: the JSON value, or the text when it is not JSON.
     body = parsed === NOT_JSON ? text : parsed;
   }
-  const outcome = await invokeAndReport(core, gen, {
+  const call = {
     spec,
     event,
     bindings: bindingsFor(core, { value: body }),
     connectionId: conn.id,
     routeKey: route.key,
-  });
+  };
+  const outcome = await invoke(gen, call);
+  reportInvocation(core, call, outcome);
   if (outcome.kind === "timeout") {
     answer(core, conn, errorFrame("SB_ERR_HANDLER_TIMEOUT", conn.id, rc.requestId), "error-frame");
     return;

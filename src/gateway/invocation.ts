@@ -22,12 +22,32 @@ export async function invokeAndReport(
   gen: Generation,
   call: Invocation,
 ): Promise<InvokeOutcome> {
-  const outcome = await gen.invoker.invoke(
+  const outcome = await invoke(gen, call);
+  reportInvocation(core, call, outcome);
+  return outcome;
+}
+
+/**
+ * Start an invocation on a generation's invoker; the caller awaits it and then calls
+ * {@link reportInvocation}. The message path does this itself rather than through
+ * {@link invokeAndReport}: one async frame fewer per message is two promises fewer, and with
+ * fault containment on every promise pays for Node's promise hooks.
+ */
+export function invoke(gen: Generation, call: Invocation): Promise<InvokeOutcome> {
+  return gen.invoker.invoke(
     call.spec,
     call.event,
     call.bindings,
     call.event.requestContext.requestId,
   );
+}
+
+/** Report an invocation's outcome: the `invocation` record and the `invoke` event. */
+export function reportInvocation(
+  core: GatewayCore,
+  call: Invocation,
+  outcome: InvokeOutcome,
+): void {
   const events = core.events;
   if (events.listenerCount("invocation") > 0) {
     events.emit("invocation", {
@@ -39,7 +59,7 @@ export async function invokeAndReport(
       at: Date.now(),
     });
   }
-  if (events.listenerCount("invoke") === 0 && outcome.kind === "ok") return outcome;
+  if (events.listenerCount("invoke") === 0 && outcome.kind === "ok") return;
   const statusCode = outcome.kind === "ok" ? resultStatus(outcome.result) : undefined;
   const denied = outcome.kind === "error" && call.isDenial?.(outcome.error) === true;
   events.emit("invoke", {
@@ -51,5 +71,4 @@ export async function invokeAndReport(
     ...(statusCode !== undefined ? { statusCode } : {}),
     ...(outcome.kind === "error" && !denied ? { error: outcome.error } : {}),
   });
-  return outcome;
 }
