@@ -51,9 +51,9 @@ export interface ServeOptions {
   /**
    * A full, synchronous garbage collection (V8's `gc()`; the `switchboard` CLI passes one).
    * With it, once the open connections fall to half of a peak of 256 or more and the server
-   * has been quiet for 3 s, it runs one (and another 6 s later), so V8 hands back the heap it
-   * kept committed for them (see `MemoryReturnBounds`; a `memory` event reports each). Without
-   * it, nothing: V8 keeps that memory until its next GC under load.
+   * has been quiet for 3 s, it runs one (and another 6 s later, once quiet), so V8 hands back
+   * the heap it kept committed for them (see `MemoryReturnBounds`; a `memory` event reports
+   * each). Without it, nothing: V8 keeps that memory until its next GC under load.
    */
   gc?: () => void;
 }

@@ -19,20 +19,26 @@ export interface MemoryReturnBounds {
   /** ...for this long (ms) before the first GC. */
   quietMs: number;
   /**
-   * The second GC this long after the first (ms), if the loop stayed quiet. Two, because the
+   * The second GC this long after the first (ms), or later at the first moment the loop has
+   * been quiet for `quietMs` again (none if that does not come within `minIntervalMs`). Two,
+   * because the
    * first frees the old generation's pages but V8 shrinks its young generation (up to 32 MB
    * committed after a load) only on a GC that finds a low allocation rate, which it measures
    * between its own GCs over the last 5 s: the first GC still sees the load, the second (more
    * than 5 s later) sees the quiet.
    */
   secondGcMs: number;
-  /** At least this long between two returns (ms), whatever the connections do. */
+  /**
+   * At least this long between two returns (ms), whatever the connections do; also the longest
+   * the second GC waits for quiet after the first.
+   */
   minIntervalMs: number;
 }
 
 /**
  * Defaults: a drop to half of a peak of 256 connections or more, 3 s of an event loop busy
- * under 5%, then two GCs 6 s apart; at most one return a minute. Sampled once a second.
+ * under 5%, then two GCs 6 s (or more) apart; at most one return a minute. Sampled once a
+ * second.
  */
 export const MEMORY_RETURN_BOUNDS: Readonly<MemoryReturnBounds> = Object.freeze({
   sampleMs: 1000,
@@ -49,7 +55,7 @@ export interface MemoryReturnReport {
   /** Open connections at the first GC, and the peak they fell from. */
   connections: number;
   peak: number;
-  /** Full GCs run (1, or 2 when the loop stayed quiet until the second). */
+  /** Full GCs run (1, or 2 when the loop was quiet again for the second). */
   gcs: number;
   /** Time spent in them (ms): the event loop was stopped that long. */
   gcMs: number;
@@ -108,8 +114,8 @@ export function returnMemoryWhenQuiet(options: MemoryReturnOptions): () => void 
   let quietTicks = 0;
   // Ticks since the last return (starts "long ago").
   let sinceReturn = Number.POSITIVE_INFINITY;
-  // Between the two GCs: ticks until the second, and the first's figures.
-  let pending: { ticksLeft: number; report: MemoryReturnReport } | undefined;
+  // Between the two GCs: ticks since the first, and its figures.
+  let pending: { ticks: number; report: MemoryReturnReport } | undefined;
 
   const collect = (): number => {
     const started = performance.now();
@@ -133,15 +139,18 @@ export function returnMemoryWhenQuiet(options: MemoryReturnOptions): () => void 
     quietTicks = utilization() < bounds.quietUtilization ? quietTicks + 1 : 0;
     sinceReturn += 1;
     if (pending) {
-      pending.ticksLeft -= 1;
-      if (pending.ticksLeft > 0) return;
+      pending.ticks += 1;
+      if (pending.ticks < ticks(bounds.secondGcMs)) return;
       const { report } = pending;
-      // Load came back: what the first GC freed is in use again; the second would only pause it.
-      if (quietTicks >= ticks(bounds.secondGcMs)) {
+      // The second GC at the first quiet moment from `secondGcMs` on; none if the load stayed
+      // (what the first GC freed is in use again, and a GC would only pause it).
+      if (quietTicks >= ticks(bounds.quietMs)) {
         report.gcMs += collect();
         report.gcs += 1;
+        finish(report);
+      } else if (pending.ticks >= ticks(bounds.minIntervalMs)) {
+        finish(report);
       }
-      finish(report);
       return;
     }
     if (
@@ -153,7 +162,7 @@ export function returnMemoryWhenQuiet(options: MemoryReturnOptions): () => void 
       const heapBefore = heapCommitted();
       const gcMs = collect();
       pending = {
-        ticksLeft: ticks(bounds.secondGcMs),
+        ticks: 0,
         report: { connections: open, peak, gcs: 1, gcMs, heapBefore, heapAfter: 0 },
       };
     }

@@ -114,7 +114,7 @@ describe("memory back after a load drop, once quiet (gateway/memory-return.ts)",
     shallow.stop();
   });
 
-  it("load back between the two GCs: the second is skipped", () => {
+  it("load back after the first GC: the second waits for quiet, and is dropped after a minute", () => {
     const { state, stop, seconds } = harness();
     state.open = 1000;
     seconds(1);
@@ -123,9 +123,34 @@ describe("memory back after a load drop, once quiet (gateway/memory-return.ts)",
     seconds(3);
     expect(state.gcs).toHaveLength(1);
     state.busy = 0.4;
-    seconds(6);
+    seconds(59);
     expect(state.gcs).toHaveLength(1);
+    expect(state.reports).toEqual([]);
+    seconds(1);
     expect(state.reports).toMatchObject([{ gcs: 1, connections: 10, peak: 1000 }]);
+    state.busy = 0;
+    seconds(600);
+    expect(state.gcs).toHaveLength(1);
+    stop();
+  });
+
+  it("a busy second before the second GC (a signal's wakeup, a scrape): it runs after 3 s of quiet", () => {
+    const { state, stop, seconds } = harness();
+    state.open = 1000;
+    seconds(1);
+    state.open = 0;
+    state.busy = 0;
+    seconds(3);
+    expect(state.gcs).toHaveLength(1);
+    seconds(4);
+    state.busy = 0.35;
+    seconds(1);
+    state.busy = 0;
+    seconds(2);
+    expect(state.gcs).toHaveLength(1);
+    seconds(1);
+    expect(state.gcs).toHaveLength(2);
+    expect(state.reports).toMatchObject([{ gcs: 2 }]);
     stop();
   });
 
