@@ -6,12 +6,12 @@
 //     gets every message sent to the room, its own included);
 //   - the probe's round trip (a whoami on a connection of its own) through the whole run, and
 //     while every client leaves at once (issue 10, item 9);
-//   - the server's RSS before the clients, at the peak, and after all of them left (goal:
-//     back within 10% of the start), with its V8 heap (used and committed) at the start and
-//     after, and the RSS after forced full GCs in the idle server (bench/lib/memory-probe.mjs,
-//     preloaded with --expose-gc; it acts only on the soak's SIGUSR2). That last figure tells
-//     memory still in use from V8's heap kept committed: an idle process runs no GC that would
-//     hand those pages back.
+//   - the server's RSS before the clients, at the peak, and 10 s and 30 s after all of them
+//     left (goal: back within 10% of the start), read from /proc with nothing forced: what the
+//     server gives back by itself (src/gateway/memory-return.ts), with its V8 heap (used and
+//     committed) at those times. Then, as a diagnostic, the RSS after two forced full GCs in
+//     the idle server (bench/lib/memory-probe.mjs, preloaded with --expose-gc; it acts only on
+//     the soak's SIGUSR2): what would still be there to give back.
 // Writes bench/results/soak-<date>.{json,md}.
 //
 //   npm run build && node bench/soak.mjs [--connections 5000] [--seconds 60] [--room-size 10]
@@ -65,11 +65,13 @@ const server = await startServer({
   port,
 });
 /**
- * The server's memory (MB) as it is and after forced full GCs (see memory-probe.mjs).
+ * The server's memory (MB) as it is, and with `gc` after forced full GCs (see memory-probe.mjs).
+ * @param {"read" | "gc"} what
  * @returns {Promise<{ before: Record<string, number>, afterGc: Record<string, number> }>}
  */
-async function serverMemory() {
+async function serverMemory(what) {
   rmSync(memoryFile, { force: true });
+  writeFileSync(`${memoryFile}.cmd`, what);
   process.kill(server.pid, "SIGUSR2");
   const deadline = Date.now() + 30_000;
   while (!existsSync(memoryFile)) {
@@ -84,7 +86,7 @@ const rss = () => readStatus(server.pid).rss;
 await sleep(1000);
 const rssStart = rss();
 // Its heap at the start, after a GC: what the app and Switchboard hold with no connection.
-const heapStart = (await serverMemory()).afterGc;
+const heapStart = (await serverMemory("gc")).afterGc;
 console.log(
   `soak: ${N} connections, rooms of ${ROOM_SIZE}, one message per ${INTERVAL_MS} ms each, ${SECONDS} s; server RSS ${mb(rssStart)} MB`,
 );
@@ -181,6 +183,15 @@ await Promise.all(
     c.ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => c.ws.once("close", r)),
   ),
 );
+// All left: from here the server's RSS once a second, nothing forced (its own memory return
+// runs after 3 s of quiet, then 6 s later; src/gateway/memory-return.ts).
+const leftAt = Date.now();
+/** @type {Array<[number, number]>} seconds after all left, RSS MB */
+const afterLeave = [];
+const sampler = setInterval(
+  () => afterLeave.push([Math.round((Date.now() - leftAt) / 1000), mb(rss())]),
+  1000,
+);
 await sleep(3000);
 probing = false;
 await probeLoop;
@@ -189,14 +200,22 @@ const leaveRtts = rtts
   .map((r) => r.ms)
   .sort((a, b) => a - b);
 probe.close();
-// Give the server's GC a moment, then read the RSS it settled at; then what forced GCs give back.
-await sleep(10_000);
-const rssEnd = rss();
-const memoryEnd = await serverMemory();
+// RSS only (from /proc): a signal to the server would wake its event loop, which then counts
+// the time it was waiting as busy, and delay its return of memory.
+await sleep(leftAt + 10_000 - Date.now());
+const rss10 = rss();
+await sleep(leftAt + 30_000 - Date.now());
+const rss30 = rss();
+const memory30 = (await serverMemory("read")).before;
+clearInterval(sampler);
+// The diagnostic: what forced GCs would still give back.
+const memoryEnd = await serverMemory("gc");
 const rssAfterGc = rss();
 await server.stop();
 rmSync(memoryFile, { force: true });
+rmSync(`${memoryFile}.cmd`, { force: true });
 
+const ratio = (/** @type {number} */ bytes) => Math.round((bytes / rssStart) * 100) / 100;
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model },
@@ -217,16 +236,20 @@ const result = {
   rss: {
     startMB: mb(rssStart),
     peakMB: mb(peakRss),
-    endMB: mb(rssEnd),
-    endVsStart: Math.round((rssEnd / rssStart) * 100) / 100,
-    afterGcMB: mb(rssAfterGc),
-    afterGcVsStart: Math.round((rssAfterGc / rssStart) * 100) / 100,
+    after10sMB: mb(rss10),
+    after10sVsStart: ratio(rss10),
+    after30sMB: mb(rss30),
+    after30sVsStart: ratio(rss30),
+    // [seconds after all left, MB], once a second up to 30 s.
+    afterLeave,
+    afterForcedGcMB: mb(rssAfterGc),
+    afterForcedGcVsStart: ratio(rssAfterGc),
   },
   // V8 heap, MB: used / committed (heapTotal); external and array buffers (socket buffers).
   heap: {
     start: heapStart,
-    end: memoryEnd.before,
-    afterGc: memoryEnd.afterGc,
+    after30s: memory30,
+    afterForcedGc: memoryEnd.afterGc,
   },
 };
 const heapLine = (/** @type {Record<string, number>} */ h) =>
@@ -243,11 +266,14 @@ const md = [
   `| deliveries expected / received / lost | ${expected} / ${received} / **${lost}** |`,
   `| probe round trip p50 / p99 / max | ${result.probe.p50} / ${result.probe.p99} / ${result.probe.max} ms |`,
   `| probe max while all ${clients.length} left at once | ${result.probe.duringLeaveMax} ms |`,
-  `| server RSS start / peak / 10 s after all left | ${result.rss.startMB} / ${result.rss.peakMB} / ${result.rss.endMB} MB (end = ${result.rss.endVsStart}x start) |`,
-  `| server RSS after two forced full GCs (idle) | ${result.rss.afterGcMB} MB (${result.rss.afterGcVsStart}x start) |`,
+  `| server RSS start / peak | ${result.rss.startMB} / ${result.rss.peakMB} MB |`,
+  `| server RSS 10 s / 30 s after all left (nothing forced) | ${result.rss.after10sMB} MB (${result.rss.after10sVsStart}x start) / **${result.rss.after30sMB} MB (${result.rss.after30sVsStart}x)** |`,
+  `| server RSS after all left, MB at s | ${afterLeave.map(([t, v]) => `${v}@${t}`).join(" ")} |`,
+  `| goal: RSS within 10% of its start after all left (at 30 s) | ${result.rss.after30sVsStart <= 1.1 ? "met" : "**not met**"} |`,
+  `| diagnostic: server RSS after two more forced full GCs | ${result.rss.afterForcedGcMB} MB (${result.rss.afterForcedGcVsStart}x start) |`,
   `| V8 heap used / committed at the start (after a GC) | ${heapLine(result.heap.start)} |`,
-  `| V8 heap used / committed 10 s after all left | ${heapLine(result.heap.end)} |`,
-  `| V8 heap used / committed after the forced GCs | ${heapLine(result.heap.afterGc)} |`,
+  `| V8 heap used / committed 30 s after all left | ${heapLine(result.heap.after30s)} |`,
+  `| V8 heap used / committed after the forced GCs | ${heapLine(result.heap.afterForcedGc)} |`,
   "",
 ].join("\n");
 mkdirSync(opts.out, { recursive: true });

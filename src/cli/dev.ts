@@ -6,6 +6,7 @@ import { attachLogger, type LogMode } from "../gateway/log.js";
 import { escapeField } from "../gateway/log-escape.js";
 import { routesWithCodeSchemas } from "./code-schemas.js";
 import { printError } from "./command-failure.js";
+import { withGc } from "./full-gc.js";
 import {
   existingDirectory,
   existingPath,
@@ -100,6 +101,8 @@ export function registerDevCommand(program: Command): void {
             isolate: opts.isolate === true,
             inspector: opts.inspector !== false,
             shutdownTimeoutMs: shutdownMs,
+            // Memory back after a load drop, once quiet (gateway/memory-return.ts).
+            ...withGc(),
             ...(typeof opts.data === "string" ? { dataDir: path.resolve(opts.data) } : {}),
             ...(typeof opts.redis === "string" ? { redis: { url: opts.redis } } : {}),
             ...(typeof opts.allowedHosts === "string"

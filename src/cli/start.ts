@@ -5,6 +5,7 @@ import { ConfigError, SwitchboardError } from "../errors.js";
 import { accessKeysFrom } from "../gateway/access-keys.js";
 import { attachLogger, type LogMode } from "../gateway/log.js";
 import { StartServer } from "../start/start-server.js";
+import { withGc } from "./full-gc.js";
 import { redisUrl } from "./option-values.js";
 
 /** A port number, or a message saying what was expected. */
@@ -133,6 +134,8 @@ export function registerStartCommand(program: Command): void {
           host: opts.host,
           keys,
           isolate: opts.isolate === true,
+          // Memory back after a load drop, once quiet (gateway/memory-return.ts).
+          ...withGc(),
           ...(opts.stage ? { stage: opts.stage } : {}),
           ...(typeof opts.redis === "string" && opts.redis !== ""
             ? { redis: { url: opts.redis } }

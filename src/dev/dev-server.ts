@@ -93,6 +93,12 @@ export interface DevServerOptions {
    * Default true; `switchboard start` never serves it.
    */
   inspector?: boolean;
+  /**
+   * A full, synchronous garbage collection (V8's `gc()`; `switchboard dev` passes one): with
+   * it, the server gives back the memory a load drop leaves committed once it goes quiet (see
+   * `MemoryReturnBounds`). Without it (the default for an embedder), nothing.
+   */
+  gc?: () => void;
 }
 
 export type ReloadReport =
@@ -335,6 +341,7 @@ export class DevServer extends EventEmitter<DevServerEvents> {
         ...(options.shutdownTimeoutMs !== undefined
           ? { shutdownTimeoutMs: options.shutdownTimeoutMs }
           : {}),
+        ...(options.gc ? { gc: options.gc } : {}),
       });
       gateway = served.gateway;
       if (options.inspector !== false) inspector = createInspector(gateway);

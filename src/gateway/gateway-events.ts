@@ -1,4 +1,5 @@
 import type { HandlerOutput } from "../invoker/handler-output.js";
+import type { MemoryReturnReport } from "./memory-return.js";
 
 /**
  * What the gateway reports. Logs, metrics and the dashboard subscribe; the gateway itself never
@@ -64,6 +65,11 @@ export interface GatewayEventMap {
    * printed.
    */
   outputCopy: [HandlerOutput];
+  /**
+   * The server gave memory back after a load drop: full GCs run while it was quiet (only with
+   * `serve({ gc })`; see `MemoryReturnBounds`).
+   */
+  memory: [MemoryReturnReport];
   /** Something went wrong that no client sees in full (handler errors, socket errors). */
   error: [{ connectionId?: string; routeKey?: string; message: string; error?: unknown }];
 }

@@ -8,3 +8,5 @@ export { Gateway } from "./gateway.js";
 export type { ConnectReport, GatewayEventMap, InvokeReport } from "./gateway-events.js";
 export type { LogMode, LogOptions } from "./log.js";
 export { attachLogger } from "./log.js";
+export type { MemoryReturnBounds, MemoryReturnReport } from "./memory-return.js";
+export { MEMORY_RETURN_BOUNDS } from "./memory-return.js";

@@ -186,6 +186,17 @@ export function attachLogger(gateway: Gateway, options: LogOptions): () => void 
       r.up ? "warn" : "error",
     );
   });
+  on("memory", (r) => {
+    const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+    const { heapBefore, heapAfter, ...fields } = r;
+    const before = mb(heapBefore);
+    const after = mb(heapAfter);
+    line(
+      "memory",
+      { ...fields, heapBeforeMB: before, heapAfterMB: after },
+      `connections fell from ${r.peak} to ${r.connections}, quiet: ${r.gcs} full GC${r.gcs === 1 ? "" : "s"} (${ms(r.gcMs)}), V8 heap ${before} → ${after} MB`,
+    );
+  });
   on("error", (r) => {
     const { error, ...fields } = r;
     line("error", fields, `${e(r.connectionId ?? "-")} ${escapeBlock(r.message)}`, "error");

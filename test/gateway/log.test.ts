@@ -89,3 +89,45 @@ describe("error messages carrying client input are escaped", () => {
     expect(lines[0]).toContain("send\\n12:00:00.000 x");
   });
 });
+
+describe("a memory return is one info line (gateway/memory-return.ts)", () => {
+  const report = {
+    connections: 3,
+    peak: 5000,
+    gcs: 2,
+    gcMs: 61.26,
+    heapBefore: 88.9 * 1048576,
+    heapAfter: 24.4 * 1048576,
+  };
+
+  it("pretty: what fell, what ran, what the heap came back to", () => {
+    const lines: string[] = [];
+    const gateway = new EventEmitter() as unknown as Gateway;
+    attachLogger(gateway, { mode: "pretty", color: false, write: (l) => lines.push(l) });
+    gateway.emit("memory", report);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      / memory {5}connections fell from 5000 to 3, quiet: 2 full GCs \(61ms\), V8 heap 88\.9 → 24\.4 MB$/,
+    );
+  });
+
+  it("json: the figures in MB and ms; quiet mode leaves it out", () => {
+    const lines: string[] = [];
+    const gateway = new EventEmitter() as unknown as Gateway;
+    attachLogger(gateway, { mode: "json", write: (l) => lines.push(l) });
+    attachLogger(gateway, { mode: "quiet", write: (l) => lines.push(l) });
+    gateway.emit("memory", report);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      time: expect.any(String),
+      level: "info",
+      event: "memory",
+      connections: 3,
+      peak: 5000,
+      gcs: 2,
+      gcMs: 61.3,
+      heapBeforeMB: 88.9,
+      heapAfterMB: 24.4,
+    });
+  });
+});

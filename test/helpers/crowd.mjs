@@ -30,6 +30,14 @@ try {
 }
 
 parentPort.on("message", async (command) => {
+  if (typeof command === "object" && command.ask !== undefined) {
+    // Every client sends the text and waits for its first message back.
+    const answered = open.map((ws) => new Promise((resolve) => ws.once("message", resolve)));
+    for (const ws of open) ws.send(command.ask);
+    await Promise.all(answered);
+    parentPort.postMessage({ answered: open.length });
+    return;
+  }
   if (command !== "close") return;
   const closed = open.map((ws) => new Promise((resolve) => ws.once("close", resolve)));
   // All in one turn: the server sees the close frames arrive together.

@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "crowd.mjs");
 
-type Report = { opened?: number; closed?: number; failed?: string };
+type Report = { opened?: number; closed?: number; answered?: number; failed?: string };
 
 /**
  * Thousands of real `ws` clients held on a worker thread (crowd.mjs), so that their own work
@@ -26,6 +26,13 @@ export class Crowd {
       throw new Error(`crowd: ${report.opened} of ${urls.length} opened (${report.failed})`);
     }
     return new Crowd(worker);
+  }
+
+  /** Every client sends `text` (in the same turn) and waits for its first message back. */
+  async askAll(text: string): Promise<void> {
+    const done = nextReport(this.#worker);
+    this.#worker.postMessage({ ask: text });
+    await done;
   }
 
   /** Every client closes (1000) in the same turn; resolves when all have seen their close. */
