@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { LoadGen, summarize } from "./lib/loadgen.mjs";
 import { freePort, sleep, startServer } from "./lib/proc.mjs";
+import { runUnderHardFileLimit } from "./lib/procstat.mjs";
 import { SOURCE_ADDRESSES } from "./lib/scenarios.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,21 +47,8 @@ if (args.help) {
   process.exit(0);
 }
 // 10,000 client sockets in this process: run under the hard open-files limit.
-if (!process.env.BENCH_CLUSTER_ULIMIT) {
-  const child = spawn(
-    "/bin/sh",
-    [
-      "-c",
-      'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
-      process.execPath,
-      ...process.argv.slice(1),
-    ],
-    { stdio: "inherit", env: { ...process.env, BENCH_CLUSTER_ULIMIT: "1" } },
-  );
-  child.on("exit", (code) => process.exit(code ?? 1));
-} else {
-  await main();
-}
+runUnderHardFileLimit();
+await main();
 
 async function main() {
   const quick = args.quick;

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderChart } from "./lib/chart.mjs";
 import { LoadGen } from "./lib/loadgen.mjs";
-import { machineLoadPct, openFileLimits } from "./lib/procstat.mjs";
+import { machineLoadPct, openFileLimits, runUnderHardFileLimit } from "./lib/procstat.mjs";
 import { evaluateTargets, renderMarkdown } from "./lib/report.mjs";
 import { defaults, SCENARIOS } from "./lib/scenarios.mjs";
 import { BENCH, ROOT, SYSTEMS } from "./lib/systems.mjs";
@@ -66,21 +66,9 @@ if (opts.render) {
 }
 
 // Raise the soft open-files limit to the hard one (the idle scenario holds ~20,000 sockets in
-// this process too): re-exec under `sh -c ulimit` once.
+// this process too).
+runUnderHardFileLimit();
 const fd = openFileLimits();
-if (fd.soft < fd.hard && !process.env.SWITCHBOARD_BENCH_REEXEC) {
-  const r = spawnSync(
-    "/bin/sh",
-    [
-      "-c",
-      'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
-      process.execPath,
-      ...process.argv.slice(1),
-    ],
-    { stdio: "inherit", env: { ...process.env, SWITCHBOARD_BENCH_REEXEC: "1" } },
-  );
-  process.exit(r.status ?? 1);
-}
 
 const quick = opts.quick;
 const started = Date.now();
