@@ -1,17 +1,17 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { Route } from "../app/model.js";
+import type { FunctionRoute, Route } from "../app/model.js";
 import { CONNECT, DISCONNECT } from "../app/model.js";
 import type { WebSocketEvent } from "../runtime/events.js";
 import { LimitExceededError } from "../runtime/management.js";
 import { NOT_JSON, parseJson, validateParsed } from "../runtime/schema.js";
 import { badRequestBodyFrame, CLOSES, errorFrame } from "../wire.js";
-import type { Connection } from "./connection.js";
+import type { Connection, Done } from "./connection.js";
 import { buildMessageEvent } from "./events.js";
 import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { FRAME_TEXT_CHARS } from "./gateway-events.js";
 import { type Generation, specOf } from "./generation.js";
 import { runRouteIntegration } from "./integrated.js";
-import { invoke, reportInvocation } from "./invocation.js";
+import { invokeThen, reportInvocation } from "./invocation.js";
 import { routeResponseBody } from "./route-response.js";
 import { describeIssues } from "./schema-issues.js";
 
@@ -73,15 +73,16 @@ export function onMessage(core: GatewayCore, conn: Connection, data: Buffer, isB
   }
   conn.waiting++;
   conn.waitingBytes += bytes;
-  conn.enqueue(() => {
+  conn.enqueue((done) => {
     conn.waiting--;
     conn.waitingBytes -= bytes;
     // The connection ended while this waited: nobody to answer, and `$disconnect` runs next.
     if (conn.ended || core.abandoned) {
       conn.dropped++;
-      return Promise.resolve();
+      done();
+      return;
     }
-    return dispatch(core, gen, conn, route, text, parsed);
+    dispatch(core, gen, conn, route, text, parsed, done);
   });
 }
 
@@ -98,68 +99,117 @@ async function schemaOf(gen: Generation, route: Route): Promise<StandardSchemaV1
   return schema;
 }
 
-/** Run one message: validate its body, invoke its route, answer (route response or error frame). */
-async function dispatch(
+/**
+ * Run one message: validate its body, invoke its route, answer (route response or error frame),
+ * then call `done`. Callbacks, not promises: a route without a body schema (whose lookup has
+ * settled) makes no promise of the gateway's own between the frame and its answer, where each
+ * would pay Node 20's promise hooks while fault containment is on (bench/README.md).
+ */
+function dispatch(
   core: GatewayCore,
   gen: Generation,
   conn: Connection,
   route: Route | undefined,
   text: string,
   parsed: unknown,
-): Promise<void> {
+  done: Done,
+): void {
   const event = buildMessageEvent(conn.facts, route?.key ?? "", text, Date.now());
-  const rc = event.requestContext;
   if (!route) {
+    const rc = event.requestContext;
     answer(core, conn, errorFrame("SB_ERR_FORBIDDEN", conn.id, rc.requestId), "error-frame");
+    done();
     return;
   }
+  const failed = (error: unknown) => done(error ?? new Error("message work rejected"));
   // The one branch on the integration kind: a Lambda proxy route (a `target`, no
   // `integration`) goes on as before.
   if (route.integration !== undefined || route.target === undefined) {
-    return dispatchIntegrated(core, gen, conn, route, event, text);
+    dispatchIntegrated(core, gen, conn, route, event, text).then(() => done(), failed);
+    return;
   }
   const known = gen.schemas.get(route);
-  const schema = known && !(known instanceof Promise) ? known.schema : await schemaOf(gen, route);
-  const spec = specOf(gen, route);
-  let body: unknown;
-  if (schema) {
-    const checked = await validateParsed(schema, parsed);
-    if (!checked.ok) {
-      answer(core, conn, badRequestBodyFrame(conn.id, rc.messageId ?? ""), "error-frame");
-      core.events.emit("invoke", {
-        connectionId: conn.id,
-        routeKey: route.key,
-        functionName: spec.functionName,
-        outcome: "bad-request",
-        durationMs: 0,
-        issues: describeIssues(checked.issues),
-      });
-      return;
-    }
-    body = checked.value;
-  } else {
+  if (known && !(known instanceof Promise) && !known.schema) {
     // What `ctx.body` is without a schema: the JSON value, or the text when it is not JSON.
-    body = parsed === NOT_JSON ? text : parsed;
+    invokeAndAnswer(core, gen, conn, route, event, parsed === NOT_JSON ? text : parsed, done);
+    return;
   }
+  validatedBody(core, gen, conn, route, event, text, parsed).then((body) => {
+    if (body) invokeAndAnswer(core, gen, conn, route, event, body.value, done);
+    else done();
+  }, failed);
+}
+
+/**
+ * `ctx.body` for a route whose body schema is not known yet, or is set: looked up, then
+ * validated. Undefined when the body was rejected (the client has its 400-style frame).
+ */
+async function validatedBody(
+  core: GatewayCore,
+  gen: Generation,
+  conn: Connection,
+  route: FunctionRoute,
+  event: WebSocketEvent,
+  text: string,
+  parsed: unknown,
+): Promise<{ value: unknown } | undefined> {
+  const known = gen.schemas.get(route);
+  const schema = known && !(known instanceof Promise) ? known.schema : await schemaOf(gen, route);
+  // What `ctx.body` is without a schema: the JSON value, or the text when it is not JSON.
+  if (!schema) return { value: parsed === NOT_JSON ? text : parsed };
+  const checked = await validateParsed(schema, parsed);
+  if (checked.ok) return { value: checked.value };
+  answer(
+    core,
+    conn,
+    badRequestBodyFrame(conn.id, event.requestContext.messageId ?? ""),
+    "error-frame",
+  );
+  core.events.emit("invoke", {
+    connectionId: conn.id,
+    routeKey: route.key,
+    functionName: specOf(gen, route).functionName,
+    outcome: "bad-request",
+    durationMs: 0,
+    issues: describeIssues(checked.issues),
+  });
+  return undefined;
+}
+
+/** Invoke a Lambda proxy route's function with `body` as `ctx.body`, answer, then `done`. */
+function invokeAndAnswer(
+  core: GatewayCore,
+  gen: Generation,
+  conn: Connection,
+  route: FunctionRoute,
+  event: WebSocketEvent,
+  body: unknown,
+  done: Done,
+): void {
   const call = {
-    spec,
+    spec: specOf(gen, route),
     event,
     bindings: bindingsFor(core, { value: body }),
     connectionId: conn.id,
     routeKey: route.key,
   };
-  const outcome = await invoke(gen, call);
-  reportInvocation(core, call, outcome);
-  if (outcome.kind === "timeout") {
-    answer(core, conn, errorFrame("SB_ERR_HANDLER_TIMEOUT", conn.id, rc.requestId), "error-frame");
-    return;
-  }
-  if (outcome.kind === "error") {
-    answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, rc.requestId), "error-frame");
-    return;
-  }
-  if (route.routeResponse)
-    sendRouteResponse(core, gen, conn, route, routeResponseBody(outcome.result), rc.requestId);
+  invokeThen(gen, call, (outcome) => {
+    try {
+      reportInvocation(core, call, outcome);
+      const { requestId } = event.requestContext;
+      if (outcome.kind === "timeout") {
+        answer(core, conn, errorFrame("SB_ERR_HANDLER_TIMEOUT", conn.id, requestId), "error-frame");
+      } else if (outcome.kind === "error") {
+        answer(core, conn, errorFrame("SB_ERR_HANDLER_FAILED", conn.id, requestId), "error-frame");
+      } else if (route.routeResponse) {
+        sendRouteResponse(core, gen, conn, route, routeResponseBody(outcome.result), requestId);
+      }
+    } catch (error) {
+      done(error ?? new Error("answering the invocation threw"));
+      return;
+    }
+    done();
+  });
 }
 
 /** A route that is not a Lambda proxy: its integration runs and maps the answer. */

@@ -42,6 +42,27 @@ export function invoke(gen: Generation, call: Invocation): Promise<InvokeOutcome
   );
 }
 
+/**
+ * {@link invoke} with the outcome handed to `done` (never a rejection): through the invoker's
+ * `invokeThen` when it has one, so the message path makes no promise of its own.
+ */
+export function invokeThen(
+  gen: Generation,
+  call: Invocation,
+  done: (outcome: InvokeOutcome) => void,
+): void {
+  const { invoker } = gen;
+  const requestId = call.event.requestContext.requestId;
+  if (invoker.invokeThen) {
+    invoker.invokeThen(call.spec, call.event, call.bindings, requestId, done);
+    return;
+  }
+  // An invoker's promise never rejects (its contract); one that breaks it fails the call only.
+  invoker
+    .invoke(call.spec, call.event, call.bindings, requestId)
+    .then(done, (error: unknown) => done({ kind: "error", error, durationMs: 0 }));
+}
+
 /** Report an invocation's outcome: the `invocation` record and the `invoke` event. */
 export function reportInvocation(
   core: GatewayCore,

@@ -77,9 +77,15 @@ function onClose(core: GatewayCore, conn: Connection, code: number, reason: stri
   if (!gen.disconnectRoute) return;
   // Behind the connection's queued messages, so handlers see events in order.
   // Paced: a burst of closes spreads its `$disconnect`s over several event-loop turns.
-  const tail = conn.enqueue(() =>
-    core.disconnects.run(() => invokeDisconnect(core, gen, conn.facts, statusCode, statusReason)),
-  );
+  conn.enqueue((done) => {
+    core.disconnects
+      .run(() => invokeDisconnect(core, gen, conn.facts, statusCode, statusReason))
+      .then(
+        () => done(),
+        (error: unknown) => done(error ?? new Error("$disconnect work rejected")),
+      );
+  });
+  const tail = conn.idle();
   core.settling.add(tail);
   void tail.then(() => core.settling.delete(tail));
 }

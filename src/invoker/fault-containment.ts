@@ -33,6 +33,15 @@ export function runInScope<T>(scope: InvocationScope, fn: () => T): T {
   return holders > 0 ? scopes.run(scope, fn) : fn();
 }
 
+/**
+ * Call `fn(arg)` as code of no invocation (gateway work an invocation's callback goes on to:
+ * the next message of its connection). Cheap when no scope is current.
+ */
+export function outsideScopes<A>(fn: (arg: A) => void, arg: A): void {
+  if (holders > 0 && scopes.getStore() !== undefined) scopes.exit(fn, arg);
+  else fn(arg);
+}
+
 /** The invocation the running code belongs to, if any (only while containment is installed). */
 export function currentScope(): InvocationScope | undefined {
   return holders > 0 ? scopes.getStore() : undefined;

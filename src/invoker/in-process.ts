@@ -7,7 +7,7 @@ import { createLambdaContext } from "../runtime/lambda-context.js";
 import { isStandardSchema } from "../runtime/schema.js";
 import { methodHandler } from "../runtime/websocket-function.js";
 import { Deadlines } from "./deadlines.js";
-import { type InvocationScope, runInScope } from "./fault-containment.js";
+import { type InvocationScope, outsideScopes, runInScope } from "./fault-containment.js";
 import type { FunctionSpec, InvokeOutcome, Invoker } from "./invoker.js";
 
 type Callable = (
@@ -105,9 +105,22 @@ export class InProcessInvoker implements Invoker {
     bindings: RuntimeBindings,
     requestId: string,
   ): Promise<InvokeOutcome> {
+    return new Promise((resolve) => this.invokeThen(fn, event, bindings, requestId, resolve));
+  }
+
+  invokeThen(
+    fn: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+    done: (outcome: InvokeOutcome) => void,
+  ): void {
     const started = performance.now();
     const loaded = this.#loaded.get(fn.target);
-    if (loaded) return this.#run(loaded, fn, event, bindings, requestId, started);
+    if (loaded) {
+      this.#run(loaded, fn, event, bindings, requestId, started, done);
+      return;
+    }
     // Timers and promises a module's top level leaves behind are contained too (their faults
     // are logged: the invocation that loaded it cannot own them).
     const loading: InvocationScope = {
@@ -115,16 +128,12 @@ export class InProcessInvoker implements Invoker {
       requestId,
       fail: () => false,
     };
-    return runInScope(loading, () => this.resolve(fn.target)).then(
+    runInScope(loading, () => this.resolve(fn.target)).then(
       (callable) => {
         this.#loaded.set(fn.target, callable);
-        return this.#run(callable, fn, event, bindings, requestId, started);
+        this.#run(callable, fn, event, bindings, requestId, started, done);
       },
-      (error: unknown): InvokeOutcome => ({
-        kind: "error",
-        error,
-        durationMs: performance.now() - started,
-      }),
+      (error: unknown) => done({ kind: "error", error, durationMs: performance.now() - started }),
     );
   }
 
@@ -135,68 +144,78 @@ export class InProcessInvoker implements Invoker {
     bindings: RuntimeBindings,
     requestId: string,
     started: number,
-  ): Promise<InvokeOutcome> {
-    return new Promise<InvokeOutcome>((resolve) => {
-      let settled = false;
-      const settle = (outcome: InvokeOutcome) => {
-        if (settled) return;
-        settled = true;
-        deadline.cancel();
-        resolve(outcome);
-      };
-      const finish = (error: unknown, result?: unknown) =>
-        settle(
-          error !== undefined && error !== null
-            ? { kind: "error", error, durationMs: performance.now() - started }
-            : { kind: "ok", result, durationMs: performance.now() - started },
-        );
-      const deadline = this.#deadlines.add(fn.timeoutMs + this.#graceMs, () =>
-        settle({ kind: "timeout", durationMs: performance.now() - started }),
-      );
-      // As Lambda sets them. In-process functions share process.env: with invocations of
-      // different functions interleaving, a read after an `await` may see another's name.
-      setFunctionEnv(fn);
-      const context = createLambdaContext(
-        {
-          functionName: fn.functionName,
-          memoryMb: fn.memoryMb,
-          timeoutMs: fn.timeoutMs,
-          requestId,
-          region: this.#region,
-        },
-        finish,
-        bindings,
-      );
-      // What the handler leaves running (timers, promises, process.exit) fails this invocation
-      // only: see fault-containment.ts.
-      const connectionId = (event as { requestContext?: { connectionId?: unknown } } | undefined)
-        ?.requestContext?.connectionId;
-      const scope: InvocationScope = {
+    done: (outcome: InvokeOutcome) => void,
+  ): void {
+    // `done` may start the connection's next message at once, so it is called only from this
+    // invoker's own code: after the handler returned, or from the handler's promise settling.
+    // Settled from anywhere else (the handler's callback or `context.succeed`, whether called
+    // before it returned or from one of its timers, a fault of its own, the deadline), the
+    // outcome goes to `done` in a microtask of no invocation's scope.
+    let settled = false;
+    let calling = true;
+    let early: InvokeOutcome | undefined;
+    const settle = (outcome: InvokeOutcome, direct: boolean) => {
+      if (settled) return;
+      settled = true;
+      deadline.cancel();
+      if (calling) early = outcome;
+      else if (direct) done(outcome);
+      else outsideScopes(queueMicrotask, () => done(outcome));
+    };
+    const outcomeOf = (error: unknown, result?: unknown): InvokeOutcome =>
+      error !== undefined && error !== null
+        ? { kind: "error", error, durationMs: performance.now() - started }
+        : { kind: "ok", result, durationMs: performance.now() - started };
+    const finish = (error: unknown, result?: unknown) => settle(outcomeOf(error, result), false);
+    const deadline = this.#deadlines.add(fn.timeoutMs + this.#graceMs, () =>
+      settle({ kind: "timeout", durationMs: performance.now() - started }, false),
+    );
+    // As Lambda sets them. In-process functions share process.env: with invocations of
+    // different functions interleaving, a read after an `await` may see another's name.
+    setFunctionEnv(fn);
+    const context = createLambdaContext(
+      {
         functionName: fn.functionName,
+        memoryMb: fn.memoryMb,
+        timeoutMs: fn.timeoutMs,
         requestId,
-        connectionId: typeof connectionId === "string" ? connectionId : undefined,
-        fail: (error) => {
-          if (settled) return false;
-          finish(error);
-          return true;
-        },
-      };
-      try {
-        const callbackStyle = callable.length >= 3;
-        const returned = runInScope(scope, () =>
-          callbackStyle ? callable(event, context, finish) : callable(event, context),
+        region: this.#region,
+      },
+      finish,
+      bindings,
+    );
+    // What the handler leaves running (timers, promises, process.exit) fails this invocation
+    // only: see fault-containment.ts.
+    const connectionId = (event as { requestContext?: { connectionId?: unknown } } | undefined)
+      ?.requestContext?.connectionId;
+    const scope: InvocationScope = {
+      functionName: fn.functionName,
+      requestId,
+      connectionId: typeof connectionId === "string" ? connectionId : undefined,
+      fail: (error) => {
+        if (settled) return false;
+        finish(error);
+        return true;
+      },
+    };
+    try {
+      const callbackStyle = callable.length >= 3;
+      const returned = runInScope(scope, () =>
+        callbackStyle ? callable(event, context, finish) : callable(event, context),
+      );
+      calling = false;
+      if (returned && typeof (returned as Promise<unknown>).then === "function") {
+        (returned as Promise<unknown>).then(
+          (result) => settle(outcomeOf(undefined, result), true),
+          (error: unknown) => settle(outcomeOf(error ?? new Error("handler rejected")), true),
         );
-        if (returned && typeof (returned as Promise<unknown>).then === "function") {
-          (returned as Promise<unknown>).then(
-            (result) => finish(undefined, result),
-            (error: unknown) => finish(error ?? new Error("handler rejected")),
-          );
-        } else if (!callbackStyle) {
-          finish(undefined, returned);
-        }
-      } catch (error) {
-        finish(error ?? new Error("handler threw"));
+      } else if (!callbackStyle) {
+        settle(outcomeOf(undefined, returned), true);
       }
-    });
+    } catch (error) {
+      calling = false;
+      settle(outcomeOf(error ?? new Error("handler threw")), true);
+    }
+    if (early) done(early);
   }
 }

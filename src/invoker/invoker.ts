@@ -32,6 +32,19 @@ export interface Invoker {
     bindings: RuntimeBindings,
     requestId: string,
   ): Promise<InvokeOutcome>;
+  /**
+   * {@link invoke}, answered through `done` (called once, never with a rejection) instead of a
+   * promise. The gateway's message path uses it: no promise of the gateway's own per message,
+   * which on Node 20 with fault containment on is a promise-hook round each. Optional: without
+   * it the gateway waits on {@link invoke}.
+   */
+  invokeThen?(
+    fn: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+    done: (outcome: InvokeOutcome) => void,
+  ): void;
   /** The body schema of a route: from the config, or carried by a `websocketHandler({ body })`. */
   bodySchema(route: Route): Promise<StandardSchemaV1 | undefined>;
   /** Release what the invoker holds (worker threads); called when it is replaced or the server stops. */

@@ -142,6 +142,17 @@ export class IsolatedInvoker implements Invoker {
     }
   }
 
+  invokeThen(
+    spec: FunctionSpec,
+    event: unknown,
+    bindings: RuntimeBindings,
+    requestId: string,
+    done: (outcome: InvokeOutcome) => void,
+  ): void {
+    // A worker round trip costs far more than this promise.
+    void this.invoke(spec, event, bindings, requestId).then(done);
+  }
+
   /** Worker threads alive now (warm or busy), across functions. */
   get workers(): number {
     let count = 0;

@@ -127,7 +127,7 @@ export class TestConnection<Message = unknown> {
         false,
       );
     }
-    await this.#conn.tail;
+    await this.#conn.idle();
     const received = this.#socket.received.slice(before);
     return {
       received,
@@ -155,7 +155,7 @@ export class TestConnection<Message = unknown> {
   /** Close as the client (no code: a close frame without one, 1005); resolves after `$disconnect`. */
   async close(code?: number, reason = ""): Promise<void> {
     this.#socket.clientClose(code, reason);
-    await this.#conn.tail;
+    await this.#conn.idle();
   }
 
   /**
@@ -165,7 +165,7 @@ export class TestConnection<Message = unknown> {
   async waitForClose(ms = this.#waitMs): Promise<CloseRecord> {
     const socket = this.#socket;
     await socket.waitFor(() => socket.closed !== undefined, `close of ${this.id}`, ms);
-    await this.#conn.tail;
+    await this.#conn.idle();
     return socket.closed as CloseRecord;
   }
 }

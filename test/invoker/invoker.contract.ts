@@ -189,6 +189,39 @@ export function invokerContract(make: MakeInvoker): void {
   );
 
   it(
+    "answers through invokeThen as through invoke: once, never a rejection, ok, error and timeout",
+    withInvoker(async (invoker) => {
+      const { invokeThen } = invoker;
+      if (!invokeThen) return; // optional: the gateway falls back to invoke()
+      const via = (fn: FunctionSpec, event: unknown, requestId: string) =>
+        new Promise<InvokeOutcome[]>((resolve) => {
+          const outcomes: InvokeOutcome[] = [];
+          invokeThen.call(invoker, fn, event, bindings, requestId, (outcome) => {
+            outcomes.push(outcome);
+            // Called once: anything after the first would land here within the wait.
+            setTimeout(() => resolve(outcomes), 50);
+          });
+        });
+      const [promised, ...more] = await via(spec("promised"), { requestContext: {} }, "it-1");
+      expect(more).toEqual([]);
+      expect(ok(promised as InvokeOutcome)).toMatchObject({ awsRequestId: "it-1" });
+      const [viaCallback] = await via(spec("callback"), { n: 7 }, "it-2");
+      expect(ok(viaCallback as InvokeOutcome)).toEqual({
+        via: "callback",
+        event: { n: 7 },
+        awsRequestId: "it-2",
+      });
+      const [thrown] = await via(spec("throws"), {}, "it-3");
+      expect(failure(thrown as InvokeOutcome).message).toBe("thrown synchronously");
+      const [missing] = await via(spec("noSuchExport"), {}, "it-4");
+      expect(missing?.kind).toBe("error");
+      const [hung, ...again] = await via(spec("hangs", { timeoutMs: 200 }), {}, "it-5");
+      expect(hung?.kind).toBe("timeout");
+      expect(again).toEqual([]);
+    }),
+  );
+
+  it(
     "applies each function's own environment, whichever function ran before",
     withInvoker(async (invoker) => {
       const a = spec("environment", {
