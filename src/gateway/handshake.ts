@@ -160,10 +160,10 @@ export async function upgrade(
     now,
     ...edge,
   });
-  let aborted = false;
-  socket.once("close", () => {
-    aborted = true;
-  });
+  // A client gone during the authorizer or `$connect` shows as a destroyed socket (its "close"
+  // comes after). No listener for it: one would outlive the handshake on the socket and keep
+  // everything this function's closures share (the handshake's headers twice, the request),
+  // measured at 2.2 KB of heap per idle connection.
   core.connections.begin(facts.connectionId);
   const refuse = (verdict: NonNullable<Verdict>) => {
     core.connections.end(facts.connectionId);
@@ -187,7 +187,7 @@ export async function upgrade(
   };
   // Other nodes reach the connection from its first frame (bounded; never rejects).
   await core.connections.register(facts.connectionId);
-  if (aborted || socket.destroyed) return cleanUp();
+  if (socket.destroyed) return cleanUp();
 
   if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);
   let accepted = false;
