@@ -95,10 +95,11 @@ export class Connections implements Management {
 
   /**
    * Make a connection reachable from the other nodes before its handshake completes (bounded;
-   * never rejects). Nothing to do outside a cluster.
+   * never rejects). Nothing to do outside a cluster: undefined, not a promise, so the
+   * handshake does not wait a turn for nothing.
    */
-  async register(connectionId: string): Promise<void> {
-    await this.#remote?.register(connectionId);
+  register(connectionId: string): Promise<void> | undefined {
+    return this.#remote?.register(connectionId);
   }
 
   /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */

@@ -186,7 +186,8 @@ export async function upgrade(
     }
   };
   // Other nodes reach the connection from its first frame (bounded; never rejects).
-  await core.connections.register(facts.connectionId);
+  const registering = core.connections.register(facts.connectionId);
+  if (registering) await registering;
   if (socket.destroyed) return cleanUp();
 
   if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);
