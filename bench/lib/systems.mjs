@@ -116,7 +116,7 @@ const rawWs = {
  * @param {string} id @param {string} label @param {string} root
  * @returns {System}
  */
-function switchboardAt(id, label, root) {
+export function switchboardAt(id, label, root) {
   return {
     id,
     label,
