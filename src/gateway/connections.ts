@@ -95,11 +95,10 @@ export class Connections implements Management {
 
   /**
    * Make a connection reachable from the other nodes before its handshake completes (bounded;
-   * never rejects). Nothing to do outside a cluster: undefined, not a promise, so the
-   * handshake does not wait a turn for nothing.
+   * never rejects). Nothing to do outside a cluster.
    */
-  register(connectionId: string): Promise<void> | undefined {
-    return this.#remote?.register(connectionId);
+  async register(connectionId: string): Promise<void> {
+    await this.#remote?.register(connectionId);
   }
 
   /** Join a cluster: ids this gateway does not hold are looked up on the other nodes. */

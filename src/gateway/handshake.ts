@@ -186,8 +186,7 @@ export async function upgrade(
     }
   };
   // Other nodes reach the connection from its first frame (bounded; never rejects).
-  const registering = core.connections.register(facts.connectionId);
-  if (registering) await registering;
+  await core.connections.register(facts.connectionId);
   if (socket.destroyed) return cleanUp();
 
   if (connected.protocol !== undefined) chooseProtocol(req, connected.protocol);
