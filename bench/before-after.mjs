@@ -15,7 +15,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { LoadGen } from "./lib/loadgen.mjs";
-import { machineLoadPct, openFileLimits, runUnderHardFileLimit } from "./lib/procstat.mjs";
+import { openFileLimits, runUnderHardFileLimit, waitForQuiet } from "./lib/procstat.mjs";
 import { perCpu } from "./lib/report.mjs";
 import { defaults, SCENARIOS } from "./lib/scenarios.mjs";
 import { BENCH, SYSTEMS, switchboardAt } from "./lib/systems.mjs";
@@ -80,8 +80,7 @@ try {
     for (const id of ids) {
       const order = round % 2 === 1 ? [product, baseline] : [baseline, product];
       for (const system of order) {
-        let load = await machineLoadPct(500);
-        for (let waited = 0; load > 40 && waited < 10; waited++) load = await machineLoadPct(1000);
+        await waitForQuiet(10_000);
         const r = await SCENARIOS[id].run(
           { system, lg, quick: false, log: () => undefined, fdLimit: fd.hard },
           params[id],

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderChart } from "./lib/chart.mjs";
 import { LoadGen } from "./lib/loadgen.mjs";
-import { machineLoadPct, openFileLimits, runUnderHardFileLimit } from "./lib/procstat.mjs";
+import { openFileLimits, runUnderHardFileLimit, waitForQuiet } from "./lib/procstat.mjs";
 import { evaluateTargets, renderMarkdown } from "./lib/report.mjs";
 import { defaults, SCENARIOS } from "./lib/scenarios.mjs";
 import { BENCH, ROOT, SYSTEMS } from "./lib/systems.mjs";
@@ -195,15 +195,11 @@ try {
       log(`  ${sc.title}${system.notes[id] && !quick ? ` [${system.notes[id]}]` : ""}`);
       // Other jobs on these 2 cores (tests, builds) skew everything: wait a little for quiet.
       if (!quick && quietWaitLeftMs > 0) {
-        const w0 = Date.now();
-        let load = await machineLoadPct(500);
-        while (load > 40 && quietWaitLeftMs - (Date.now() - w0) > 0)
-          load = await machineLoadPct(1000);
-        const waited = Date.now() - w0 - 500;
-        quietWaitLeftMs -= Math.max(0, waited);
-        if (waited > 0)
+        const { waitedMs, load } = await waitForQuiet(quietWaitLeftMs);
+        quietWaitLeftMs -= waitedMs;
+        if (waitedMs > 0)
           log(
-            `    (waited ${(waited / 1000).toFixed(1)} s for other jobs on the machine; load now ${Math.round(load)}% of a core)`,
+            `    (waited ${(waitedMs / 1000).toFixed(1)} s for other jobs on the machine; load now ${Math.round(load)}% of a core)`,
           );
       }
       const t0 = Date.now();

@@ -210,3 +210,16 @@ export async function machineLoadPct(ms) {
   await new Promise((r) => setTimeout(r, ms));
   return (100 * (machineBusySec() - a)) / ((performance.now() - t) / 1000);
 }
+
+/**
+ * Wait, up to `maxMs`, for the machine to be quiet: under 40% of a core busy (other jobs on
+ * these cores skew every figure). Returns how long it waited beyond the first 0.5 s sample, and
+ * the load it last measured.
+ * @param {number} maxMs
+ */
+export async function waitForQuiet(maxMs) {
+  const t0 = Date.now();
+  let load = await machineLoadPct(500);
+  while (load > 40 && Date.now() - t0 < maxMs) load = await machineLoadPct(1000);
+  return { waitedMs: Math.max(0, Date.now() - t0 - 500), load };
+}

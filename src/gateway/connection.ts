@@ -37,6 +37,11 @@ export type Done = (error?: unknown) => void;
 /** A piece of a connection's work: calls `done` once, whatever happens (see `Connection.enqueue`). */
 export type Work = (done: Done) => void;
 
+/** `done` for a piece whose promise rejected (a rejection without a reason still fails it). */
+export function failedWith(done: Done): (error: unknown) => void {
+  return (error) => done(error ?? new Error("queued work rejected"));
+}
+
 /** One open WebSocket connection as the gateway tracks it. */
 export class Connection {
   readonly facts: ConnectionFacts;

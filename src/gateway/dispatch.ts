@@ -5,7 +5,7 @@ import type { WebSocketEvent } from "../runtime/events.js";
 import { LimitExceededError } from "../runtime/management.js";
 import { NOT_JSON, parseJson, validateParsed } from "../runtime/schema.js";
 import { badRequestBodyFrame, CLOSES, errorFrame } from "../wire.js";
-import type { Connection, Done } from "./connection.js";
+import { type Connection, type Done, failedWith } from "./connection.js";
 import { buildMessageEvent } from "./events.js";
 import { bindingsFor, type GatewayCore, reportError } from "./gateway-core.js";
 import { FRAME_TEXT_CHARS } from "./gateway-events.js";
@@ -121,11 +121,10 @@ function dispatch(
     done();
     return;
   }
-  const failed = (error: unknown) => done(error ?? new Error("message work rejected"));
   // The one branch on the integration kind: a Lambda proxy route (a `target`, no
   // `integration`) goes on as before.
   if (route.integration !== undefined || route.target === undefined) {
-    dispatchIntegrated(core, gen, conn, route, event, text).then(() => done(), failed);
+    dispatchIntegrated(core, gen, conn, route, event, text).then(() => done(), failedWith(done));
     return;
   }
   const known = gen.schemas.get(route);
@@ -137,7 +136,7 @@ function dispatch(
   validatedBody(core, gen, conn, route, event, text, parsed).then((body) => {
     if (body) invokeAndAnswer(core, gen, conn, route, event, body.value, done);
     else done();
-  }, failed);
+  }, failedWith(done));
 }
 
 /**

@@ -27,12 +27,7 @@ export async function invokeAndReport(
   return outcome;
 }
 
-/**
- * Start an invocation on a generation's invoker; the caller awaits it and then calls
- * {@link reportInvocation}. The message path does this itself rather than through
- * {@link invokeAndReport}: one async frame fewer per message is two promises fewer, and with
- * fault containment on every promise pays for Node's promise hooks.
- */
+/** Start an invocation on a generation's invoker (its outcome never rejects). */
 export function invoke(gen: Generation, call: Invocation): Promise<InvokeOutcome> {
   return gen.invoker.invoke(
     call.spec,
@@ -52,15 +47,13 @@ export function invokeThen(
   done: (outcome: InvokeOutcome) => void,
 ): void {
   const { invoker } = gen;
-  const requestId = call.event.requestContext.requestId;
   if (invoker.invokeThen) {
+    const requestId = call.event.requestContext.requestId;
     invoker.invokeThen(call.spec, call.event, call.bindings, requestId, done);
     return;
   }
   // An invoker's promise never rejects (its contract); one that breaks it fails the call only.
-  invoker
-    .invoke(call.spec, call.event, call.bindings, requestId)
-    .then(done, (error: unknown) => done({ kind: "error", error, durationMs: 0 }));
+  invoke(gen, call).then(done, (error: unknown) => done({ kind: "error", error, durationMs: 0 }));
 }
 
 /** Report an invocation's outcome: the `invocation` record and the `invoke` event. */

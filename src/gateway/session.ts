@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import type { Limits } from "../app/model.js";
 import { DISCONNECT } from "../app/model.js";
 import { CLOSES } from "../wire.js";
-import { Connection, type WebSocketLike } from "./connection.js";
+import { Connection, failedWith, type WebSocketLike } from "./connection.js";
 import { onMessage } from "./dispatch.js";
 import { buildDisconnectEvent, type ConnectionFacts } from "./events.js";
 import { guardFrameSize } from "./frame-guard.js";
@@ -80,10 +80,7 @@ function onClose(core: GatewayCore, conn: Connection, code: number, reason: stri
   conn.enqueue((done) => {
     core.disconnects
       .run(() => invokeDisconnect(core, gen, conn.facts, statusCode, statusReason))
-      .then(
-        () => done(),
-        (error: unknown) => done(error ?? new Error("$disconnect work rejected")),
-      );
+      .then(() => done(), failedWith(done));
   });
   const tail = conn.idle();
   core.settling.add(tail);
